@@ -1,0 +1,3 @@
+import SPDYCLI
+
+SPDYCommand.main()

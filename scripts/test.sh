@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, prepares reference fixtures, runs every test
+# against an optimised build (numeric Swift in debug is 10-100x slower).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/bootstrap.sh
+if [ -x scripts/prepare_fixtures.sh ]; then scripts/prepare_fixtures.sh; fi
+export SPDY_PYTHON="$root/.venv/bin/python"
+swift test -c release -Xswiftc -enable-testing "$@"
