@@ -1,0 +1,141 @@
+import Foundation
+import SPDYTensor
+
+/// An elementwise operator from float to float whose output has the input's shape.
+protocol UnaryFloatOperator: OperatorSemantics {
+    /// The scalar function, configured from the node's attributes (and constant inputs).
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float
+}
+
+extension UnaryFloatOperator {
+    static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
+        let x = try required(inputs, 0, node)
+        guard x.type.dataType == .float32 else { throw typeError(node, "expects float32, got \(x.type.dataType)") }
+        return [x.type]
+    }
+
+    static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+        let x = try required(inputs, 0, node)
+        return [x.mapFloats(try function(node, inputs: inputs))]
+    }
+}
+
+/// `max(0, x)`.
+enum ReluOp: UnaryFloatOperator {
+    static let opType = "Relu"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { max(0, $0) } }
+}
+
+/// `1 / (1 + e^-x)`.
+enum SigmoidOp: UnaryFloatOperator {
+    static let opType = "Sigmoid"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { 1 / (1 + Foundation.exp(-$0)) } }
+}
+
+/// Hyperbolic tangent.
+enum TanhOp: UnaryFloatOperator {
+    static let opType = "Tanh"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { Foundation.tanh($0) } }
+}
+
+/// The Gauss error function.
+enum ErfOp: UnaryFloatOperator {
+    static let opType = "Erf"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { Foundation.erf($0) } }
+}
+
+/// `e^x`.
+enum ExpOp: UnaryFloatOperator {
+    static let opType = "Exp"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { Foundation.exp($0) } }
+}
+
+/// Natural logarithm.
+enum LogOp: UnaryFloatOperator {
+    static let opType = "Log"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { Foundation.log($0) } }
+}
+
+/// Square root.
+enum SqrtOp: UnaryFloatOperator {
+    static let opType = "Sqrt"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { $0.squareRoot() } }
+}
+
+/// `1 / x`.
+enum ReciprocalOp: UnaryFloatOperator {
+    static let opType = "Reciprocal"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { 1 / $0 } }
+}
+
+/// `x < 0 ? alpha·x : x`.
+enum LeakyReluOp: UnaryFloatOperator {
+    static let opType = "LeakyRelu"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float {
+        let alpha = try node.float("alpha", default: 0.01)
+        return { $0 < 0 ? alpha * $0 : $0 }
+    }
+}
+
+/// `max(0, min(1, alpha·x + beta))`.
+enum HardSigmoidOp: UnaryFloatOperator {
+    static let opType = "HardSigmoid"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float {
+        let alpha = try node.float("alpha", default: 0.2), beta = try node.float("beta", default: 0.5)
+        return { max(0, min(1, alpha * $0 + beta)) }
+    }
+}
+
+/// `x · HardSigmoid(x)` with alpha 1/6, beta 0.5.
+enum HardSwishOp: UnaryFloatOperator {
+    static let opType = "HardSwish"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float {
+        { $0 * max(0, min(1, $0 / 6 + 0.5)) }
+    }
+}
+
+/// Absolute value (float).
+enum AbsOp: UnaryFloatOperator {
+    static let opType = "Abs"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { Swift.abs($0) } }
+}
+
+/// Negation (float).
+enum NegOp: UnaryFloatOperator {
+    static let opType = "Neg"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { -$0 } }
+}
+
+/// Clamp to [min, max]; bounds are attributes before opset 11 and optional inputs from 11 on.
+enum ClipOp: UnaryFloatOperator {
+    static let opType = "Clip"
+    static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float {
+        var lo = -Float.greatestFiniteMagnitude, hi = Float.greatestFiniteMagnitude
+        if node.attributes["min"] != nil { lo = try node.float("min") }
+        if node.attributes["max"] != nil { hi = try node.float("max") }
+        if inputs.count > 1, let t = inputs[1] { lo = Float(t.doubles.first ?? Double(lo)) }
+        if inputs.count > 2, let t = inputs[2] { hi = Float(t.doubles.first ?? Double(hi)) }
+        let (l, h) = (lo, hi)
+        return { min(max($0, l), h) }
+    }
+
+    static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
+        let x = try required(inputs, 0, node)
+        guard x.type.dataType == .float32 else { throw typeError(node, "expects float32, got \(x.type.dataType)") }
+        for i in 1..<max(1, inputs.count) where inputs[i] != nil && inputs[i]?.constant == nil {
+            throw GraphError.needsConstant(node: node.name, opType: node.opType, input: node.inputs[i])
+        }
+        return [x.type]
+    }
+}
+
+/// Identity on float and other tensors alike.
+enum IdentityOp: OperatorSemantics {
+    static let opType = "Identity"
+    static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
+        [try required(inputs, 0, node).type]
+    }
+    static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+        [try required(inputs, 0, node)]
+    }
+}
