@@ -1,0 +1,42 @@
+/// An activation fused into the step that produces its input.
+public enum Activation: Sendable, Equatable, CustomStringConvertible {
+    case none
+    case relu
+    case clip(Float, Float)
+
+    @inline(__always)
+    func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: return x
+        case .relu: return max(x, 0)
+        case .clip(let lo, let hi): return min(max(x, lo), hi)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .none: return ""
+        case .relu: return "+Relu"
+        case .clip(let lo, let hi): return "+Clip(\(lo),\(hi))"
+        }
+    }
+}
+
+/// Adds a per-row bias (row = outer index over `rows`, each of `width` elements) and applies an
+/// activation, in place.
+@inline(__always)
+func addBiasAndActivate(_ data: UnsafeMutablePointer<Float>, rows: Range<Int>, width: Int,
+                        bias: UnsafePointer<Float>?, biasIndex: (Int) -> Int, activation: Activation) {
+    for r in rows {
+        let row = data + r * width
+        let b = bias.map { $0[biasIndex(r)] } ?? 0
+        switch activation {
+        case .none:
+            if b != 0 { for i in 0..<width { row[i] += b } }
+        case .relu:
+            for i in 0..<width { row[i] = max(row[i] + b, 0) }
+        case .clip(let lo, let hi):
+            for i in 0..<width { row[i] = min(max(row[i] + b, lo), hi) }
+        }
+    }
+}

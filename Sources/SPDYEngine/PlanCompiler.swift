@@ -1,0 +1,468 @@
+import Foundation
+import SPDYGraph
+import SPDYKernels
+import SPDYTensor
+
+extension ExecutionPlan {
+    /// Compiles `graph` for the given concrete input shapes (inputs whose declared shape is fully
+    /// fixed may be omitted) and options.
+    public convenience init(graph: Graph, inputShapes: [String: [Int]] = [:], options: EngineOptions = EngineOptions()) throws {
+        var compiler = try PlanCompiler(graph: graph, inputShapes: inputShapes, options: options)
+        try compiler.compile()
+        let inputTypes = Dictionary(uniqueKeysWithValues: graph.inputs.map { ($0.name, compiler.analysis.type(of: $0.name)) })
+        self.init(graph: graph, inputTypes: inputTypes, options: options, memory: compiler.memory,
+                  steps: compiler.steps, slots: compiler.slots, pool: ThreadPool(threads: options.threads))
+    }
+}
+
+/// Turns an analysed graph into plan steps: folds BatchNorm into convolutions, fuses
+/// activations and biases, aliases reshapes, and falls back to reference semantics for
+/// operators without a dedicated kernel.
+struct PlanCompiler {
+    let graph: Graph
+    let options: EngineOptions
+    let analysis: StaticAnalysis
+    let memory = PlanMemory()
+    var steps: [any PlanStep] = []
+    var slots: [String: Slot] = [:]
+    /// Node indices already covered by a fused step.
+    var fused: Set<Int> = []
+    let consumers: [String: [Int]]
+    let graphOutputs: Set<String>
+    var workspace: UnsafeMutablePointer<Float>? = nil
+    var workspaceSize = 0
+    private var pendingWorkspace: [(index: Int, size: Int)] = []
+
+    init(graph: Graph, inputShapes: [String: [Int]], options: EngineOptions) throws {
+        self.graph = graph
+        self.options = options
+        self.analysis = try StaticAnalysis(graph, inputShapes: inputShapes)
+        self.consumers = graph.consumers
+        self.graphOutputs = Set(graph.outputs.map(\.name))
+    }
+
+    mutating func compile() throws {
+        for input in graph.inputs { _ = slot(for: input.name) }
+        for index in analysis.order where !fused.contains(index) {
+            let node = graph.nodes[index]
+            let outputsConstant = node.outputs.allSatisfy { $0.isEmpty || analysis.values[$0]?.constant != nil }
+            if outputsConstant { continue }
+            try emit(node, index: index)
+        }
+        // Graph outputs that are constants still need slots.
+        for output in graph.outputs where slots[output.name] == nil { _ = slot(for: output.name) }
+        for name in options.observed where slots[name] == nil && analysis.values[name] != nil { _ = slot(for: name) }
+        finishWorkspace()
+    }
+
+    // MARK: Slots
+
+    /// The slot of `name`, created on first use (constants are materialised).
+    mutating func slot(for name: String) -> Slot {
+        if let s = slots[name] { return s }
+        let value = analysis.values[name]!
+        var s = Slot(type: value.type, buffer: nil, tensor: nil)
+        if value.type.dataType == .float32 {
+            s.buffer = memory.allocate(value.type.count)
+            if let c = value.constant { memory.write(c, to: s) }
+        } else {
+            s.tensor = memory.addTensor(value.constant)
+        }
+        slots[name] = s
+        return s
+    }
+
+    /// Makes `output` share `input`'s float buffer under its own shape (Reshape and friends).
+    mutating func alias(_ output: String, to input: String) {
+        var s = slot(for: input)
+        s.type = analysis.type(of: output)
+        slots[output] = s
+    }
+
+    func constant(_ name: String?) -> Tensor? {
+        guard let name, !name.isEmpty else { return nil }
+        return analysis.values[name]?.constant
+    }
+
+    func type(_ name: String) -> ValueType { analysis.type(of: name) }
+
+    /// The single node reading `value`, when fusing across `value` is allowed.
+    func soleConsumer(_ value: String) -> Int? {
+        guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
+              let users = consumers[value], users.count == 1 else { return nil }
+        return users[0]
+    }
+
+    // MARK: Emission
+
+    mutating func emit(_ node: Node, index: Int) throws {
+        let floatIn = node.input(0).map { type($0).dataType == .float32 } ?? false
+        switch node.opType {
+        case "Conv" where floatIn:
+            if try emitConv(node) { return }
+        case "Gemm" where floatIn:
+            if try emitGemm(node) { return }
+        case "MatMul" where floatIn:
+            if try emitMatMul(node) { return }
+        case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min":
+            if emitBinary(node) { return }
+        case "Relu", "Sigmoid", "Tanh", "Erf", "Exp", "Log", "Sqrt", "Reciprocal", "Abs", "Neg", "Clip":
+            if floatIn, emitUnary(node) { return }
+        case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout":
+            if floatIn, node.outputs.count == 1 || node.outputs.dropFirst().allSatisfy(\.isEmpty) {
+                alias(node.outputs[0], to: node.inputs[0])
+                return
+            }
+        case "BatchNormalization" where floatIn:
+            if try emitBatchNorm(node) { return }
+        case "Softmax", "LogSoftmax" where floatIn:
+            if try emitSoftmax(node) { return }
+        case "LayerNormalization" where floatIn:
+            if try emitLayerNorm(node) { return }
+        case "MaxPool", "AveragePool" where floatIn:
+            if try emitPool(node) { return }
+        case "GlobalAveragePool" where floatIn:
+            let x = type(node.inputs[0])
+            if x.shape.count >= 3 {
+                let planes = x.shape[0] * x.shape[1]
+                steps.append(GlobalAveragePoolStep(nodeName: node.name, planes: planes, planeSize: x.count / max(planes, 1),
+                                                   input: slot(for: node.inputs[0]).buffer!, output: slot(for: node.outputs[0]).buffer!))
+                return
+            }
+        case "Transpose" where floatIn:
+            let x = type(node.inputs[0])
+            let perm = try node.ints("perm", default: Array((0..<x.shape.count).reversed())) ?? []
+            steps.append(TransposeStep(nodeName: node.name, inShape: x.shape, permutation: perm,
+                                       input: slot(for: node.inputs[0]).buffer!, output: slot(for: node.outputs[0]).buffer!))
+            return
+        case "Concat" where floatIn:
+            if try emitConcat(node) { return }
+        default:
+            break
+        }
+        try emitFallback(node)
+    }
+
+    mutating func emitFallback(_ node: Node) throws {
+        let semantics = try OperatorRegistry.semantics(for: node, opset: graph.opsetVersion)
+        let inputSlots: [Slot?] = node.inputs.map { $0.isEmpty ? nil : slot(for: $0) }
+        let outputSlots: [Slot?] = node.outputs.map { name in
+            name.isEmpty || analysis.values[name] == nil ? nil : slot(for: name)
+        }
+        steps.append(FallbackStep(node: node, semantics: semantics, opset: graph.opsetVersion,
+                                  inputSlots: inputSlots, outputSlots: outputSlots))
+    }
+
+    /// Follows `value` into a fusable activation; returns the activation and the final value.
+    mutating func fuseActivation(after value: String) -> (Activation, String) {
+        guard let next = soleConsumer(value) else { return (.none, value) }
+        let node = graph.nodes[next]
+        switch node.opType {
+        case "Relu":
+            fused.insert(next)
+            return (.relu, node.outputs[0])
+        case "Clip":
+            var lo = -Float.greatestFiniteMagnitude, hi = Float.greatestFiniteMagnitude
+            if let v = try? node.float("min"), node.attributes["min"] != nil { lo = v }
+            if let v = try? node.float("max"), node.attributes["max"] != nil { hi = v }
+            if let name = node.input(1) {
+                guard let c = constant(name) else { return (.none, value) }
+                lo = Float(c.doubles.first ?? Double(lo))
+            }
+            if let name = node.input(2) {
+                guard let c = constant(name) else { return (.none, value) }
+                hi = Float(c.doubles.first ?? Double(hi))
+            }
+            fused.insert(next)
+            return (.clip(lo, hi), node.outputs[0])
+        default:
+            return (.none, value)
+        }
+    }
+
+    // MARK: Workspace
+
+    mutating func requestWorkspace(_ size: Int) -> UnsafeMutablePointer<Float>? {
+        guard size > 0 else { return nil }
+        if size > workspaceSize {
+            // Grow: steps compiled so far keep their (smaller) workspace; new ones share the larger.
+            workspace = memory.buffers[memory.allocate(size)]
+            workspaceSize = size
+        }
+        return workspace
+    }
+
+    mutating func finishWorkspace() {}
+
+    // MARK: Convolution
+
+    /// Conv geometry from the node's attributes, or nil for non-2-D convolutions.
+    func convGeometry(_ node: Node, input: ValueType, outChannels: Int, kernel: [Int], groups: Int) throws -> ConvGeometry? {
+        guard input.shape.count == 4, kernel.count == 2 else { return nil }
+        let strides = try node.ints("strides", default: [1, 1]) ?? [1, 1]
+        let dilations = try node.ints("dilations", default: [1, 1]) ?? [1, 1]
+        var pads = try node.ints("pads", default: [0, 0, 0, 0]) ?? [0, 0, 0, 0]
+        guard strides.count == 2, dilations.count == 2, pads.count == 4 else { return nil }
+        let autoPad = try node.string("auto_pad", default: "NOTSET")
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            for axis in 0..<2 {
+                let size = input.shape[2 + axis]
+                let out = (size + strides[axis] - 1) / strides[axis]
+                let total = max(0, (out - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - size)
+                let small = total / 2, large = total - small
+                pads[axis] = autoPad == "SAME_UPPER" ? small : large
+                pads[axis + 2] = autoPad == "SAME_UPPER" ? large : small
+            }
+        } else if autoPad == "VALID" {
+            pads = [0, 0, 0, 0]
+        }
+        return ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], inHeight: input.shape[2], inWidth: input.shape[3],
+                            outChannels: outChannels, kernelHeight: kernel[0], kernelWidth: kernel[1],
+                            strideH: strides[0], strideW: strides[1], padTop: pads[0], padLeft: pads[1],
+                            padBottom: pads[2], padRight: pads[3], dilationH: dilations[0], dilationW: dilations[1],
+                            groups: groups)
+    }
+
+    mutating func emitConv(_ node: Node) throws -> Bool {
+        guard let w = constant(node.input(1)), w.rank == 4 else { return false }
+        let x = type(node.inputs[0])
+        let groups = try node.int("group", default: 1)
+        guard let g = try convGeometry(node, input: x, outChannels: w.shape[0], kernel: [w.shape[2], w.shape[3]], groups: groups),
+              groups > 0, x.shape[1] % groups == 0, w.shape[1] * groups == x.shape[1], w.shape[0] % groups == 0 else { return false }
+        var weights = w.floats
+        var bias: [Float]? = nil
+        if let name = node.input(2) {
+            guard let b = constant(name) else { return false }
+            bias = b.floats
+        }
+        var out = node.outputs[0]
+        // Fold a following BatchNormalization with constant parameters.
+        if options.foldBatchNorm, let next = soleConsumer(out), graph.nodes[next].opType == "BatchNormalization",
+           let (scale, shift) = try batchNormAffine(graph.nodes[next]), scale.count == g.outChannels {
+            let perChannel = weights.count / g.outChannels
+            for o in 0..<g.outChannels {
+                for i in 0..<perChannel { weights[o * perChannel + i] *= scale[o] }
+            }
+            bias = (0..<g.outChannels).map { o in (bias?[o] ?? 0) * scale[o] + shift[o] }
+            fused.insert(next)
+            out = graph.nodes[next].outputs[0]
+        }
+        let (activation, final) = fuseActivation(after: out)
+        let ws = requestWorkspace(ConvStep.workspaceSize(g))
+        guard type(final).shape == [g.batch, g.outChannels, g.outHeight, g.outWidth] else {
+            throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "engine geometry disagrees with inferred shape (internal)")
+        }
+        steps.append(ConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
+                              input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!, workspace: ws))
+        return true
+    }
+
+    /// Inference-mode BatchNormalization as a per-channel scale and shift (constant parameters).
+    func batchNormAffine(_ node: Node) throws -> ([Float], [Float])? {
+        guard let s = constant(node.input(1)), let b = constant(node.input(2)),
+              let mean = constant(node.input(3)), let variance = constant(node.input(4)),
+              node.outputs.dropFirst().allSatisfy(\.isEmpty) else { return nil }
+        if try node.int("training_mode", default: 0) != 0 { return nil }
+        let eps = try node.float("epsilon", default: 1e-5)
+        let (sv, bv, mv, vv) = (s.floats, b.floats, mean.floats, variance.floats)
+        guard sv.count == bv.count, sv.count == mv.count, sv.count == vv.count else { return nil }
+        let scale = (0..<sv.count).map { sv[$0] / (vv[$0] + eps).squareRoot() }
+        let shift = (0..<sv.count).map { bv[$0] - mv[$0] * scale[$0] }
+        return (scale, shift)
+    }
+
+    mutating func emitBatchNorm(_ node: Node) throws -> Bool {
+        let x = type(node.inputs[0])
+        guard x.shape.count >= 2, let (scale, shift) = try batchNormAffine(node), scale.count == x.shape[1] else { return false }
+        let (activation, final) = fuseActivation(after: node.outputs[0])
+        steps.append(ChannelAffineStep(nodeName: node.name, batch: x.shape[0], channels: x.shape[1],
+                                       plane: x.count / max(1, x.shape[0] * x.shape[1]), scale: scale, shift: shift,
+                                       activation: activation, input: slot(for: node.inputs[0]).buffer!,
+                                       output: slot(for: final).buffer!))
+        return true
+    }
+
+    // MARK: Matrix products
+
+    mutating func emitGemm(_ node: Node) throws -> Bool {
+        guard let w = constant(node.input(1)), w.rank == 2 else { return false }
+        let a = type(node.inputs[0])
+        guard a.shape.count == 2 else { return false }
+        let transA = try node.int("transA", default: 0) != 0, transB = try node.int("transB", default: 0) != 0
+        let alpha = try node.float("alpha", default: 1), beta = try node.float("beta", default: 1)
+        let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
+        let n = transB ? w.shape[0] : w.shape[1]
+        guard (transB ? w.shape[1] : w.shape[0]) == k else { return false }
+        var bias: [Float]? = nil
+        if let name = node.input(2) {
+            guard let c = constant(name), c.dataType == .float32 else { return false }
+            if c.count == n && (c.rank == 1 || (c.rank == 2 && c.shape[0] == 1)) {
+                bias = c.floats.map { $0 * beta }
+            } else if c.count == 1 {
+                bias = [Float](repeating: c.floats[0] * beta, count: n)
+            } else {
+                return false
+            }
+        }
+        let (activation, final) = fuseActivation(after: node.outputs[0])
+        steps.append(LinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: alpha, inputTransposed: transA,
+                                weightTransposed: transB, weight: w.floats, bias: bias, activation: activation,
+                                input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!))
+        return true
+    }
+
+    mutating func emitMatMul(_ node: Node) throws -> Bool {
+        let a = type(node.inputs[0]), b = type(node.inputs[1])
+        guard a.shape.count >= 2, b.shape.count >= 2, b.dataType == .float32 else { return false }
+        if let w = constant(node.inputs[1]), w.rank == 2 {
+            let k = w.shape[0], n = w.shape[1]
+            let m = a.count / max(k, 1)
+            var out = node.outputs[0]
+            var bias: [Float]? = nil
+            // Fuse `+ bias` with a constant [N] bias (torch exports Linear as MatMul + Add).
+            if let next = soleConsumer(out), graph.nodes[next].opType == "Add" {
+                let add = graph.nodes[next]
+                let other = add.inputs[0] == out ? add.input(1) : add.input(0)
+                if let c = constant(other), c.dataType == .float32, c.count == n, c.shape.last == n,
+                   type(add.outputs[0]).shape == type(out).shape {
+                    bias = c.floats
+                    fused.insert(next)
+                    out = add.outputs[0]
+                }
+            }
+            let (activation, final) = fuseActivation(after: out)
+            steps.append(LinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, inputTransposed: false,
+                                    weightTransposed: false, weight: w.floats, bias: bias, activation: activation,
+                                    input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!))
+            return true
+        }
+        let m = a.shape[a.shape.count - 2], k = a.shape[a.shape.count - 1], n = b.shape[b.shape.count - 1]
+        guard b.shape[b.shape.count - 2] == k else { return false }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        guard let batch = Broadcast.shape([batchA, batchB]) else { return false }
+        let ia = Broadcast.sourceIndices(from: batchA, to: batch), ib = Broadcast.sourceIndices(from: batchB, to: batch)
+        steps.append(BatchedMatMulStep(nodeName: node.name, m: m, n: n, k: k, aBatch: ia, bBatch: ib,
+                                       a: slot(for: node.inputs[0]).buffer!, b: slot(for: node.inputs[1]).buffer!,
+                                       output: slot(for: node.outputs[0]).buffer!))
+        return true
+    }
+
+    // MARK: Elementwise
+
+    mutating func emitBinary(_ node: Node) -> Bool {
+        guard node.inputs.count == 2, let a = node.input(0), let b = node.input(1),
+              type(a).dataType == .float32, type(b).dataType == .float32,
+              let op = BinaryStep.Operation(rawValue: node.opType.lowercased()) else { return false }
+        steps.append(BinaryStep(nodeName: node.name, operation: op, outShape: type(node.outputs[0]).shape,
+                                shapeA: type(a).shape, shapeB: type(b).shape, a: slot(for: a).buffer!,
+                                b: slot(for: b).buffer!, output: slot(for: node.outputs[0]).buffer!))
+        return true
+    }
+
+    mutating func emitUnary(_ node: Node) -> Bool {
+        let x = node.inputs[0]
+        var out = node.outputs[0]
+        var function: UnaryStep.Function
+        var clip: (Float, Float)? = nil
+        switch node.opType {
+        case "Clip":
+            var lo = -Float.greatestFiniteMagnitude, hi = Float.greatestFiniteMagnitude
+            if node.attributes["min"] != nil, let v = try? node.float("min") { lo = v }
+            if node.attributes["max"] != nil, let v = try? node.float("max") { hi = v }
+            if let name = node.input(1) {
+                guard let c = constant(name) else { return false }
+                lo = Float(c.doubles.first ?? Double(lo))
+            }
+            if let name = node.input(2) {
+                guard let c = constant(name) else { return false }
+                hi = Float(c.doubles.first ?? Double(hi))
+            }
+            function = .relu
+            clip = (lo, hi)
+        default:
+            guard let f = UnaryStep.Function(rawValue: node.opType.lowercased()) else { return false }
+            function = f
+        }
+        // SiLU as torch exports it: y = x * Sigmoid(x).
+        if function == .sigmoid, let next = soleConsumer(out), graph.nodes[next].opType == "Mul" {
+            let mul = graph.nodes[next]
+            if mul.inputs.count == 2, Set(mul.inputs) == Set([x, out]), type(mul.outputs[0]).shape == type(x).shape {
+                fused.insert(next)
+                function = .silu
+                out = mul.outputs[0]
+            }
+        }
+        steps.append(UnaryStep(nodeName: node.name, function: function, clip: clip, count: type(x).count,
+                               input: slot(for: x).buffer!, output: slot(for: out).buffer!))
+        return true
+    }
+
+    // MARK: Rows, pools, layout
+
+    mutating func emitSoftmax(_ node: Node) throws -> Bool {
+        let x = type(node.inputs[0])
+        let rank = x.shape.count
+        guard rank >= 1 else { return false }
+        var axis = try node.int("axis", default: graph.opsetVersion >= 13 ? -1 : 1)
+        if axis < 0 { axis += rank }
+        guard axis == rank - 1 else { return false }
+        let width = x.shape[rank - 1]
+        steps.append(SoftmaxStep(nodeName: node.name, rows: x.count / max(width, 1), width: width,
+                                 logarithmic: node.opType == "LogSoftmax", input: slot(for: node.inputs[0]).buffer!,
+                                 output: slot(for: node.outputs[0]).buffer!))
+        return true
+    }
+
+    mutating func emitLayerNorm(_ node: Node) throws -> Bool {
+        let x = type(node.inputs[0])
+        let rank = x.shape.count
+        var axis = try node.int("axis", default: -1)
+        if axis < 0 { axis += rank }
+        guard rank >= 1, axis == rank - 1, node.outputs.dropFirst().allSatisfy(\.isEmpty),
+              let scale = constant(node.input(1)) else { return false }
+        let width = x.shape[rank - 1]
+        let bias = constant(node.input(2))?.floats ?? [Float](repeating: 0, count: width)
+        guard scale.count == width, bias.count == width else { return false }
+        steps.append(LayerNormStep(nodeName: node.name, rows: x.count / max(width, 1), width: width,
+                                   epsilon: try node.float("epsilon", default: 1e-5), scale: scale.floats, bias: bias,
+                                   input: slot(for: node.inputs[0]).buffer!, output: slot(for: node.outputs[0]).buffer!))
+        return true
+    }
+
+    mutating func emitPool(_ node: Node) throws -> Bool {
+        let x = type(node.inputs[0])
+        guard x.shape.count == 4, node.outputs.dropFirst().allSatisfy(\.isEmpty),
+              let kernel = try node.ints("kernel_shape"), kernel.count == 2,
+              var g = try convGeometry(node, input: x, outChannels: x.shape[1], kernel: kernel, groups: 1) else { return false }
+        let out = type(node.outputs[0]).shape
+        let ceil = try node.int("ceil_mode", default: 0) != 0
+        let isMax = node.opType == "MaxPool"
+        if ceil {
+            guard isMax else { return false }
+            // Extend bottom/right padding so the floor formula yields the ceil-mode size;
+            // the extra taps fall outside the image and are skipped by max pooling.
+            while g.outHeight < out[2] { g.padBottom += 1 }
+            while g.outWidth < out[3] { g.padRight += 1 }
+        }
+        guard [g.batch, g.inChannels, g.outHeight, g.outWidth] == out else { return false }
+        let kind: PoolStep.Kind = isMax ? .max : .average(countIncludePad: try node.int("count_include_pad", default: 0) != 0)
+        steps.append(PoolStep(nodeName: node.name, kind: kind, geometry: g, input: slot(for: node.inputs[0]).buffer!,
+                              output: slot(for: node.outputs[0]).buffer!))
+        return true
+    }
+
+    mutating func emitConcat(_ node: Node) throws -> Bool {
+        let out = type(node.outputs[0])
+        var axis = try node.int("axis")
+        if axis < 0 { axis += out.shape.count }
+        guard axis >= 0, axis < out.shape.count else { return false }
+        let inputs = node.inputs.filter { !$0.isEmpty }
+        guard inputs.allSatisfy({ type($0).dataType == .float32 }) else { return false }
+        let outer = out.shape[..<axis].reduce(1, *)
+        let blocks = inputs.map { type($0).count / max(outer, 1) }
+        let slotsIn = inputs.map { slot(for: $0).buffer! }
+        steps.append(ConcatStep(nodeName: node.name, outer: outer, blocks: blocks, inputs: slotsIn,
+                                output: slot(for: node.outputs[0]).buffer!))
+        return true
+    }
+}

@@ -1,0 +1,11 @@
+import SPDYKernels
+
+/// One unit of work in an execution plan (a node, or several fused nodes).
+protocol PlanStep: AnyObject {
+    /// The name of the (first) node this step runs, for timing and hooks.
+    var nodeName: String { get }
+    /// A short description of the kernel, e.g. `Conv 3x3 im2col+sgemm`.
+    var kernel: String { get }
+    /// Runs the step.
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws
+}

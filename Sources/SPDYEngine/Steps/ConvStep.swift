@@ -1,0 +1,95 @@
+import SPDYKernels
+
+/// A 2-D convolution (BatchNorm folded in, activation fused): 1×1 convolutions as one sgemm per
+/// image, depthwise ones directly, the rest by im2col + sgemm per image and group.
+final class ConvStep: PlanStep {
+    let nodeName: String
+    let geometry: ConvGeometry
+    /// OIHW weights (BatchNorm already folded in).
+    let weight: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>?
+    let activation: Activation
+    let input: Int, output: Int
+    /// Shared scratch for im2col (owned by the plan), large enough for one image and group.
+    let workspace: UnsafeMutablePointer<Float>?
+
+    init(nodeName: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?, activation: Activation,
+         input: Int, output: Int, workspace: UnsafeMutablePointer<Float>?) {
+        self.nodeName = nodeName
+        self.geometry = geometry
+        self.weight = .allocate(capacity: max(weight.count, 1))
+        self.weight.initialize(from: weight, count: weight.count)
+        if let bias {
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: max(bias.count, 1))
+            b.initialize(from: bias, count: bias.count)
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+        self.activation = activation
+        self.input = input
+        self.output = output
+        self.workspace = workspace
+    }
+
+    deinit {
+        weight.deallocate()
+        bias?.deallocate()
+    }
+
+    /// Scratch elements an im2col convolution of this geometry needs.
+    static func workspaceSize(_ g: ConvGeometry) -> Int {
+        g.isPointwise || g.isDepthwise ? 0 : g.patchSize * g.outHeight * g.outWidth
+    }
+
+    var kernel: String {
+        let g = geometry
+        let method = g.isDepthwise ? "depthwise" : g.isPointwise ? "sgemm" : "im2col+sgemm"
+        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) \(method)\(activation)"
+    }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let g = geometry
+        let x = UnsafePointer(memory.buffers[input])
+        let y = memory.buffers[output]
+        let plane = g.outHeight * g.outWidth
+        if g.isDepthwise {
+            let (w, b) = (UnsafePointer(weight), bias.map { UnsafePointer($0) })
+            pool.parallelFor(g.batch * g.outChannels, grain: 4) { range in
+                for nc in range {
+                    DepthwiseConv.run(g, input: x, weight: w, bias: b, output: y, image: nc / g.outChannels,
+                                      channels: (nc % g.outChannels)..<(nc % g.outChannels + 1))
+                }
+            }
+            if activation != .none {
+                let act = activation
+                pool.parallelFor(g.batch * g.outChannels, grain: 16) { rows in
+                    addBiasAndActivate(y, rows: rows, width: plane, bias: nil, biasIndex: { $0 }, activation: act)
+                }
+            }
+            return
+        }
+        let inPlane = g.inHeight * g.inWidth
+        let og = g.groupOutChannels, k = g.patchSize
+        for n in 0..<g.batch {
+            for group in 0..<g.groups {
+                let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
+                let dst = y + (n * g.outChannels + group * og) * plane
+                let w = UnsafePointer(weight + group * og * k)
+                if g.isPointwise {
+                    GEMM.sgemm(m: og, n: plane, k: k, a: w, lda: k, b: src, ldb: plane, c: dst, ldc: plane)
+                } else {
+                    guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
+                    Im2col.unfold(g, input: src, columns: columns)
+                    GEMM.sgemm(m: og, n: plane, k: k, a: w, lda: k, b: columns, ldb: plane, c: dst, ldc: plane)
+                }
+            }
+        }
+        let (b, act, oc) = (bias.map { UnsafePointer($0) }, activation, g.outChannels)
+        if b != nil || act != .none {
+            pool.parallelFor(g.batch * oc, grain: 16) { rows in
+                addBiasAndActivate(y, rows: rows, width: plane, bias: b, biasIndex: { $0 % oc }, activation: act)
+            }
+        }
+    }
+}

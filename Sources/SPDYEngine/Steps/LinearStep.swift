@@ -1,0 +1,97 @@
+import SPDYKernels
+
+/// A product with a constant weight: Y[M×N] = alpha · X[M×K] · W + bias, for Gemm and for
+/// MatMul with a constant right operand (leading dimensions of X flattened into M).
+/// W is kept as the model stores it: [K×N], or [N×K] when `weightTransposed` (Gemm transB).
+final class LinearStep: PlanStep {
+    let nodeName: String
+    let m: Int, n: Int, k: Int
+    let alpha: Float
+    let inputTransposed: Bool
+    let weightTransposed: Bool
+    let weight: UnsafeMutablePointer<Float>
+    /// Per-output-column bias (beta already applied), or nil.
+    let bias: UnsafeMutablePointer<Float>?
+    let activation: Activation
+    let input: Int, output: Int
+
+    init(nodeName: String, m: Int, n: Int, k: Int, alpha: Float, inputTransposed: Bool, weightTransposed: Bool,
+         weight: [Float], bias: [Float]?, activation: Activation, input: Int, output: Int) {
+        self.nodeName = nodeName
+        self.m = m; self.n = n; self.k = k
+        self.alpha = alpha
+        self.inputTransposed = inputTransposed
+        self.weightTransposed = weightTransposed
+        self.weight = .allocate(capacity: max(weight.count, 1))
+        self.weight.initialize(from: weight, count: weight.count)
+        if let bias {
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: max(bias.count, 1))
+            b.initialize(from: bias, count: bias.count)
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+        self.activation = activation
+        self.input = input
+        self.output = output
+    }
+
+    deinit {
+        weight.deallocate()
+        bias?.deallocate()
+    }
+
+    var kernel: String { "Linear \(k)->\(n) sgemm\(bias != nil ? "+bias" : "")\(activation)" }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let x = UnsafePointer(memory.buffers[input])
+        let y = memory.buffers[output]
+        GEMM.sgemm(transA: inputTransposed, transB: weightTransposed, m: m, n: n, k: k, alpha: alpha,
+                   a: x, lda: inputTransposed ? m : k, b: weight, ldb: weightTransposed ? k : n, c: y, ldc: n)
+        guard bias != nil || activation != .none else { return }
+        let (b, act, n) = (bias.map { UnsafePointer($0) }, activation, n)
+        pool.parallelFor(m, grain: 8) { rows in
+            for r in rows {
+                let row = y + r * n
+                if let b {
+                    switch act {
+                    case .none: for j in 0..<n { row[j] += b[j] }
+                    default: for j in 0..<n { row[j] = act.apply(row[j] + b[j]) }
+                    }
+                } else {
+                    for j in 0..<n { row[j] = act.apply(row[j]) }
+                }
+            }
+        }
+    }
+}
+
+/// A product of two runtime tensors with NumPy batching: [..., M, K] × [..., K, N], batch
+/// dimensions broadcast (attention scores and context).
+final class BatchedMatMulStep: PlanStep {
+    let nodeName: String
+    let m: Int, n: Int, k: Int
+    /// For each output batch index, the batch index in A and in B.
+    let aBatch: [Int], bBatch: [Int]
+    let a: Int, b: Int, output: Int
+
+    init(nodeName: String, m: Int, n: Int, k: Int, aBatch: [Int], bBatch: [Int], a: Int, b: Int, output: Int) {
+        self.nodeName = nodeName
+        self.m = m; self.n = n; self.k = k
+        self.aBatch = aBatch; self.bBatch = bBatch
+        self.a = a; self.b = b; self.output = output
+    }
+
+    var kernel: String { "MatMul batched[\(aBatch.count)] sgemm" }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let pa = UnsafePointer(memory.buffers[a]), pb = UnsafePointer(memory.buffers[b])
+        let pc = memory.buffers[output]
+        let (m, n, k, aBatch, bBatch) = (m, n, k, aBatch, bBatch)
+        // Small products: one thread per batch slice is better than OpenBLAS threading each.
+        for i in 0..<aBatch.count {
+            GEMM.sgemm(m: m, n: n, k: k, a: pa + aBatch[i] * m * k, lda: k, b: pb + bBatch[i] * k * n, ldb: n,
+                       c: pc + i * m * n, ldc: n)
+        }
+    }
+}

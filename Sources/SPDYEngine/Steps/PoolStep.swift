@@ -1,0 +1,94 @@
+import SPDYKernels
+
+/// Max or average pooling over NCHW windows (global pooling is a window over the whole plane).
+final class PoolStep: PlanStep {
+    enum Kind { case max, average(countIncludePad: Bool) }
+
+    let nodeName: String
+    let kind: Kind
+    let geometry: ConvGeometry
+    let input: Int, output: Int
+
+    init(nodeName: String, kind: Kind, geometry: ConvGeometry, input: Int, output: Int) {
+        self.nodeName = nodeName
+        self.kind = kind
+        self.geometry = geometry
+        self.input = input; self.output = output
+    }
+
+    var kernel: String {
+        let g = geometry
+        switch kind {
+        case .max: return "MaxPool \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH)"
+        case .average: return "AveragePool \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH)"
+        }
+    }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let g = geometry, kind = kind
+        let (ih, iw, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+        pool.parallelFor(g.batch * g.inChannels, grain: 4) { range in
+            for nc in range {
+                let src = x + nc * ih * iw, dst = y + nc * oh * ow
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let y0 = oy * g.strideH - g.padTop, x0 = ox * g.strideW - g.padLeft
+                        var best = -Float.infinity, sum: Float = 0, n = 0
+                        for ky in 0..<g.kernelHeight {
+                            let iy = y0 + ky * g.dilationH
+                            if iy < 0 || iy >= ih { continue }
+                            for kx in 0..<g.kernelWidth {
+                                let ix = x0 + kx * g.dilationW
+                                if ix < 0 || ix >= iw { continue }
+                                let v = src[iy * iw + ix]
+                                best = max(best, v)
+                                sum += v
+                                n += 1
+                            }
+                        }
+                        switch kind {
+                        case .max: dst[oy * ow + ox] = best
+                        case .average(let includePad):
+                            var denominator = n
+                            if includePad {
+                                // Window clipped to the padded input (not beyond the pads).
+                                let hEnd = min(y0 + g.kernelHeight, ih + g.padBottom), wEnd = min(x0 + g.kernelWidth, iw + g.padRight)
+                                denominator = (hEnd - y0) * (wEnd - x0)
+                            }
+                            dst[oy * ow + ox] = sum / Float(max(denominator, 1))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Mean over each plane of NCHW data (GlobalAveragePool; ReduceMean over H and W).
+final class GlobalAveragePoolStep: PlanStep {
+    let nodeName: String
+    let planes: Int, planeSize: Int
+    let input: Int, output: Int
+
+    init(nodeName: String, planes: Int, planeSize: Int, input: Int, output: Int) {
+        self.nodeName = nodeName
+        self.planes = planes; self.planeSize = planeSize
+        self.input = input; self.output = output
+    }
+
+    var kernel: String { "GlobalAveragePool" }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let size = planeSize
+        pool.parallelFor(planes, grain: 16) { range in
+            for p in range {
+                var s: Float = 0
+                let src = x + p * size
+                for i in 0..<size { s += src[i] }
+                y[p] = s / Float(size)
+            }
+        }
+    }
+}

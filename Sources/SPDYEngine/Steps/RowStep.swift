@@ -1,0 +1,120 @@
+import Foundation
+import SPDYKernels
+
+/// Softmax over the last axis, row by row.
+final class SoftmaxStep: PlanStep {
+    let nodeName: String
+    let rows: Int, width: Int
+    let logarithmic: Bool
+    let input: Int, output: Int
+
+    init(nodeName: String, rows: Int, width: Int, logarithmic: Bool, input: Int, output: Int) {
+        self.nodeName = nodeName
+        self.rows = rows; self.width = width
+        self.logarithmic = logarithmic
+        self.input = input; self.output = output
+    }
+
+    var kernel: String { logarithmic ? "LogSoftmax rows" : "Softmax rows" }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let (w, log) = (width, logarithmic)
+        pool.parallelFor(rows, grain: 16) { range in
+            for r in range {
+                let xi = x + r * w, yi = y + r * w
+                var m = -Float.infinity
+                for j in 0..<w { m = max(m, xi[j]) }
+                var sum: Float = 0
+                for j in 0..<w {
+                    let e = Foundation.exp(xi[j] - m)
+                    yi[j] = e
+                    sum += e
+                }
+                if log {
+                    let ls = Foundation.log(sum)
+                    for j in 0..<w { yi[j] = xi[j] - m - ls }
+                } else {
+                    let inv = 1 / sum
+                    for j in 0..<w { yi[j] *= inv }
+                }
+            }
+        }
+    }
+}
+
+/// LayerNormalization over the trailing `width` elements with scale and bias.
+final class LayerNormStep: PlanStep {
+    let nodeName: String
+    let rows: Int, width: Int
+    let epsilon: Float
+    let scale: [Float], bias: [Float]
+    let input: Int, output: Int
+
+    init(nodeName: String, rows: Int, width: Int, epsilon: Float, scale: [Float], bias: [Float], input: Int, output: Int) {
+        self.nodeName = nodeName
+        self.rows = rows; self.width = width; self.epsilon = epsilon
+        self.scale = scale; self.bias = bias
+        self.input = input; self.output = output
+    }
+
+    var kernel: String { "LayerNorm rows" }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let (w, eps) = (width, epsilon)
+        scale.withUnsafeBufferPointer { g in
+            bias.withUnsafeBufferPointer { b in
+                pool.parallelFor(rows, grain: 8) { range in
+                    for r in range {
+                        let xi = x + r * w, yi = y + r * w
+                        var mean: Float = 0
+                        for j in 0..<w { mean += xi[j] }
+                        mean /= Float(w)
+                        var variance: Float = 0
+                        for j in 0..<w { let d = xi[j] - mean; variance += d * d }
+                        variance /= Float(w)
+                        let inv = 1 / (variance + eps).squareRoot()
+                        for j in 0..<w { yi[j] = (xi[j] - mean) * inv * g[j] + b[j] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Per-channel affine map y = x·scale[c] + shift[c] over NC… data (a BatchNormalization that
+/// could not be folded into a convolution), with an optional fused activation.
+final class ChannelAffineStep: PlanStep {
+    let nodeName: String
+    let batch: Int, channels: Int, plane: Int
+    let scale: [Float], shift: [Float]
+    let activation: Activation
+    let input: Int, output: Int
+
+    init(nodeName: String, batch: Int, channels: Int, plane: Int, scale: [Float], shift: [Float],
+         activation: Activation, input: Int, output: Int) {
+        self.nodeName = nodeName
+        self.batch = batch; self.channels = channels; self.plane = plane
+        self.scale = scale; self.shift = shift
+        self.activation = activation
+        self.input = input; self.output = output
+    }
+
+    var kernel: String { "BatchNorm affine\(activation)" }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let (c, p, act) = (channels, plane, activation)
+        scale.withUnsafeBufferPointer { s in
+            shift.withUnsafeBufferPointer { t in
+                pool.parallelFor(batch * c, grain: 8) { range in
+                    for r in range {
+                        let ch = r % c
+                        for i in 0..<p { y[r * p + i] = act.apply(x[r * p + i] * s[ch] + t[ch]) }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Dispatch
+import CBLAS
+
+/// The engine's parallelism: a fixed thread count shared by our kernels and OpenBLAS.
+///
+/// Work is split into `threads` contiguous chunks run with `DispatchQueue.concurrentPerform`,
+/// which uses the process-wide worker pool; OpenBLAS is told the same count.
+public struct ThreadPool: Sendable {
+    /// The number of threads kernels may use (≥ 1).
+    public let threads: Int
+
+    /// A pool of `threads` threads; also sets OpenBLAS's thread count.
+    public init(threads: Int) {
+        precondition(threads >= 1, "thread count must be at least 1")
+        self.threads = threads
+        openblas_set_num_threads(Int32(threads))
+    }
+
+    /// Calls `body(range)` on disjoint chunks covering `0..<count`, in parallel when worthwhile.
+    /// `grain` is the smallest chunk worth a thread.
+    @inlinable
+    public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        if count <= 0 { return }
+        let chunks = min(threads, max(1, count / max(1, grain)))
+        if chunks == 1 {
+            body(0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            // Chunks touch disjoint output ranges; the caller guarantees that.
+            nonisolated(unsafe) let escapable = escapable
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = count * c / chunks, hi = count * (c + 1) / chunks
+                if lo < hi { escapable(lo..<hi) }
+            }
+        }
+    }
+}
