@@ -4,4 +4,5 @@ let tensorOperators: [any OperatorSemantics.Type] = [
     ConcatOp.self, ShapeOp.self, SizeOp.self, GatherOp.self, GatherElementsOp.self,
     CastOp.self, CastLikeOp.self, ConstantOp.self, ConstantOfShapeOp.self,
     ExpandOp.self, TileOp.self, SliceOp.self, DropoutOp.self,
+    SplitOp.self, RangeOp.self, PadOp.self, ResizeOp.self,
 ]
