@@ -41,8 +41,13 @@ struct PlanCompiler {
         self.graphOutputs = Set(graph.outputs.map(\.name))
     }
 
+    /// Zero-padding nodes folded into the convolution that reads them: conv node index →
+    /// (the Pad's input, extra [top, left, bottom, right] padding).
+    var padFusions: [Int: (pad: Int, input: String, pads: [Int])] = [:]
+
     mutating func compile() throws {
         for input in graph.inputs { _ = slot(for: input.name) }
+        try findPadFusions()
         for index in analysis.order where !fused.contains(index) {
             let node = graph.nodes[index]
             let outputsConstant = node.outputs.allSatisfy { $0.isEmpty || analysis.values[$0]?.constant != nil }
@@ -99,7 +104,9 @@ struct PlanCompiler {
         let floatIn = node.input(0).map { type($0).dataType == .float32 } ?? false
         switch node.opType {
         case "Conv" where floatIn:
-            if try emitConv(node) { return }
+            if try emitConv(node, index: index) { return }
+            // Not a kernel we run: the Pad folded into it must run on its own after all.
+            if let fusion = padFusions[index] { try emitFallback(graph.nodes[fusion.pad]) }
         case "Gemm" where floatIn:
             if try emitGemm(node) { return }
         case "MatMul" where floatIn:
@@ -223,12 +230,49 @@ struct PlanCompiler {
                             groups: groups)
     }
 
-    mutating func emitConv(_ node: Node) throws -> Bool {
+    /// Finds `Pad(constant 0, spatial only) → Conv` pairs (TensorFlow-style SAME padding as
+    /// exported by torch) so the convolution pads instead of a separate copy.
+    mutating func findPadFusions() throws {
+        guard options.fuse else { return }
+        for index in analysis.order {
+            let pad = graph.nodes[index]
+            guard pad.opType == "Pad", let data = pad.input(0), type(data).shape.count == 4,
+                  type(data).dataType == .float32, try pad.string("mode", default: "constant") == "constant",
+                  pad.input(3) == nil, let next = soleConsumer(pad.outputs[0]) else { continue }
+            let conv = graph.nodes[next]
+            guard conv.opType == "Conv", conv.input(0) == pad.outputs[0],
+                  try conv.string("auto_pad", default: "NOTSET") == "NOTSET" else { continue }
+            var pads: [Int]
+            if let name = pad.input(1) {
+                guard let c = constant(name), c.dataType.isInteger else { continue }
+                pads = c.integers.map { Int($0) }
+            } else {
+                pads = try pad.ints("pads") ?? []
+            }
+            if let name = pad.input(2) {
+                guard let c = constant(name), c.count == 1, c.doubles[0] == 0 else { continue }
+            } else if try pad.float("value", default: 0) != 0 {
+                continue
+            }
+            // ONNX order: [x1_begin, x2_begin, …, x1_end, x2_end, …] over N, C, H, W.
+            guard pads.count == 8, pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0,
+                  pads.allSatisfy({ $0 >= 0 }) else { continue }
+            padFusions[next] = (index, data, [pads[2], pads[3], pads[6], pads[7]])
+            fused.insert(index)
+        }
+    }
+
+    mutating func emitConv(_ node: Node, index: Int) throws -> Bool {
         guard let w = constant(node.input(1)), w.rank == 4 else { return false }
-        let x = type(node.inputs[0])
+        let padFusion = padFusions[index]
+        let inputName = padFusion?.input ?? node.inputs[0]
+        let x = type(inputName)
         let groups = try node.int("group", default: 1)
-        guard let g = try convGeometry(node, input: x, outChannels: w.shape[0], kernel: [w.shape[2], w.shape[3]], groups: groups),
+        guard var g = try convGeometry(node, input: x, outChannels: w.shape[0], kernel: [w.shape[2], w.shape[3]], groups: groups),
               groups > 0, x.shape[1] % groups == 0, w.shape[1] * groups == x.shape[1], w.shape[0] % groups == 0 else { return false }
+        if let extra = padFusion?.pads {
+            g.padTop += extra[0]; g.padLeft += extra[1]; g.padBottom += extra[2]; g.padRight += extra[3]
+        }
         var weights = w.floats
         var bias: [Float]? = nil
         if let name = node.input(2) {
@@ -253,7 +297,7 @@ struct PlanCompiler {
             throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "engine geometry disagrees with inferred shape (internal)")
         }
         steps.append(ConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
-                              input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!, workspace: ws))
+                              input: slot(for: inputName).buffer!, output: slot(for: final).buffer!, workspace: ws))
         return true
     }
 

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import SPDYEngine
+import SPDYGraph
+import SPDYTensor
+
+/// `spdy bench MODEL [MODEL2] --batch B --threads T`: latency and throughput on our engine
+/// (median and spread over repetitions after warm-up), optionally next to ONNX Runtime on the
+/// same inputs and threads; with two models, their ratio measured interleaved.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure a model's latency and throughput on the engine (and ONNX Runtime).")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var engine: EngineArguments
+
+    @Option(help: "A second model to compare against the first (e.g. pruned vs dense), interleaved.")
+    var against: String?
+
+    @Option(help: "Untimed runs before measuring.")
+    var warmup: Int = 3
+
+    @Option(help: "Timed runs per round.")
+    var repetitions: Int = 10
+
+    @Option(help: "Also time this engine on the same inputs: onnxruntime.")
+    var compare: [String] = []
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
+        for c in compare where c != "onnxruntime" {
+            throw ValidationError("--compare supports onnxruntime (DeepSparse arrives with the sparse-kernel work), got '\(c)'")
+        }
+    }
+
+    struct Measurement: Encodable {
+        var model: String
+        var engine: String
+        var batch: Int
+        var threads: Int
+        var medianMs: Double
+        var minMs: Double
+        var relativeSpread: Double
+        var samplesPerSecond: Double
+        var samplesMs: [Double]
+    }
+
+    struct Report: Encodable {
+        var measurements: [Measurement]
+        var ratios: [String: Double]
+        var buildConfiguration: String
+    }
+
+    func run() throws {
+        #if DEBUG
+        FileHandle.standardError.write(Data("warning: this spdy is a debug build; timings are not representative (build with -c release)\n".utf8))
+        #endif
+        let graph = try model.loadGraph()
+        let shapes = try model.inputShapes(for: graph)
+        let batch = shapes.values.first?.first ?? 1
+        let feeds = SyntheticInputs.make(for: graph, shapes: shapes)
+        let plan = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: engine.threads))
+        _ = try plan.run(feeds)
+        var planB: ExecutionPlan? = nil
+        if let other = against {
+            let g = try ModelLoader.load(path: other)
+            planB = try ExecutionPlan(graph: g, inputShapes: shapes, options: EngineOptions(threads: engine.threads))
+            _ = try planB!.run(feeds)
+        }
+        // Interleave rounds of A and B so drift on a shared machine hits both alike.
+        var samplesA: [Double] = [], samplesB: [Double] = []
+        let rounds = 3
+        for _ in 0..<rounds {
+            samplesA += try LatencyStatistics.measure(warmup: warmup, repetitions: repetitions) { try plan.rerun() }.samples
+            if let b = planB {
+                samplesB += try LatencyStatistics.measure(warmup: warmup, repetitions: repetitions) { try b.rerun() }.samples
+            }
+        }
+        var measurements = [measurement(model.model, "swift-spdy", batch, samplesA)]
+        var ratios: [String: Double] = [:]
+        if let other = against {
+            let m = measurement(other, "swift-spdy", batch, samplesB)
+            measurements.append(m)
+            ratios["speedup \(other) vs \(model.model)"] = measurements[0].medianMs / m.medianMs
+        }
+        if compare.contains("onnxruntime") {
+            for path in [model.model] + (against.map { [$0] } ?? []) {
+                guard !path.hasSuffix("/"), !isDirectory(path) else {
+                    throw CLIError("--compare onnxruntime needs an ONNX file; \(path) is a folder (export it first)")
+                }
+                let samples = try ONNXRuntimeBench.run(model: path, feeds: feeds, threads: engine.threads,
+                                                       warmup: warmup, repetitions: repetitions * rounds)
+                let m = measurement(path, "onnxruntime", batch, samples)
+                measurements.append(m)
+                let ours = measurements.first { $0.model == path && $0.engine == "swift-spdy" }!
+                ratios["onnxruntime/swift-spdy latency \(path)"] = m.medianMs / ours.medianMs
+            }
+        }
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        let report = Report(measurements: measurements, ratios: ratios, buildConfiguration: configuration)
+        if json {
+            print(try JSONOutput.string(report))
+            return
+        }
+        var table = TextTable(columns: ["model", "engine", "batch", "threads", "median ms", "min ms", "spread", "samples/s"])
+        for m in measurements {
+            table.add([m.model, m.engine, String(m.batch), String(m.threads), String(format: "%.3f", m.medianMs),
+                       String(format: "%.3f", m.minMs), String(format: "±%.1f%%", 100 * m.relativeSpread),
+                       String(format: "%.1f", m.samplesPerSecond)])
+        }
+        print(table.render())
+        for (k, v) in ratios.sorted(by: { $0.key < $1.key }) { print(String(format: "%@: %.3f×", k, v)) }
+    }
+
+    private func measurement(_ path: String, _ engineName: String, _ batch: Int, _ samples: [Double]) -> Measurement {
+        let stats = LatencyStatistics(samples: samples)
+        return Measurement(model: path, engine: engineName, batch: batch, threads: engine.threads, medianMs: stats.median,
+                           minMs: stats.minimum, relativeSpread: stats.relativeSpread,
+                           samplesPerSecond: Double(batch) / (stats.median / 1000), samplesMs: samples)
+    }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var d: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &d) && d.boolValue
+    }
+}

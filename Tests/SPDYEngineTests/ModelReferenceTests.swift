@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import SPDYEngine
+import SPDYGraph
+import SPDYONNX
+import SPDYTensor
+
+/// Whole models against ONNX Runtime: every output within 1e-4 of its scale (the output's largest
+/// absolute value), at one and two threads.
+@Suite("Engine matches ONNX Runtime on real models", .serialized)
+struct ModelReferenceTests {
+    static let tolerance: Float = 1e-4
+
+    func check(_ name: String, threads: Int) throws -> [String: Tensor] {
+        let fixture = try ReferenceFixture(name)
+        let graph = try ONNXModel.load(contentsOf: fixture.modelURL)
+        let feeds = try fixture.inputs()
+        let plan = try ExecutionPlan(graph: graph, inputShapes: feeds.mapValues(\.shape), options: EngineOptions(threads: threads))
+        let outputs = try plan.run(feeds)
+        for (outputName, expected) in try fixture.outputs() {
+            let got = try #require(outputs[outputName], "engine lacks output \(outputName)")
+            let scale = max(maxAbs(expected), 1e-6)
+            let diff = maxAbsDifference(got, expected)
+            #expect(diff <= Self.tolerance * scale,
+                    "\(name) output \(outputName) at \(threads) threads: max |diff| \(diff) > \(Self.tolerance) × scale \(scale)")
+        }
+        return outputs
+    }
+
+    @Test("torchvision ResNet-18", arguments: [1, 2])
+    func resnet18(threads: Int) throws { _ = try check("resnet18", threads: threads) }
+
+    @Test("torchvision ResNet-50", arguments: [1, 2])
+    func resnet50(threads: Int) throws { _ = try check("resnet50", threads: threads) }
+
+    @Test("ddddocr YOLO-style detector", arguments: [1, 2])
+    func ddddocr(threads: Int) throws { _ = try check("ddddocr_det", threads: threads) }
+
+    @Test("EfficientNet-Lite0 with ImageNet weights: same top-1 as ONNX Runtime", arguments: [1, 2])
+    func efficientnet(threads: Int) throws {
+        let outputs = try check("efficientnet_lite0", threads: threads)
+        let fixture = try ReferenceFixture("efficientnet_lite0")
+        let logits = try #require(outputs["logits"])
+        let images = try #require(fixture.manifest.images)
+        let classes = logits.shape[1]
+        let values = logits.floats
+        for (i, image) in images.enumerated() {
+            let row = values[(i * classes)..<((i + 1) * classes)]
+            let top1 = row.indices.max { row[$0] < row[$1] }! - i * classes
+            #expect(top1 == image.top1, "\(image.image): top-1 \(top1), ONNX Runtime \(image.top1)")
+        }
+    }
+
+    @Test("MiniLM exported by torch", arguments: [1, 2])
+    func minilm(threads: Int) throws { _ = try check("minilm", threads: threads) }
+}
