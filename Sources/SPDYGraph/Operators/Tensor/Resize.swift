@@ -75,7 +75,7 @@ enum ResizeOp: OperatorSemantics {
             for (k, axis) in axes.enumerated() {
                 guard values[k] > 0, values[k].isFinite else { throw shapeError(node, "scale \(values[k]) must be positive") }
                 scales[axis] = Double(values[k])
-                out[axis] = Int((Float(shape[axis]) * values[k]).rounded(.down))
+                out[axis] = try checkedDimension(Double((Float(shape[axis]) * values[k]).rounded(.down)), node)
             }
         case (nil, let s?):
             let sizes = try intValues(s, node, "sizes")
@@ -98,7 +98,7 @@ enum ResizeOp: OperatorSemantics {
                 let common = policy == "not_larger" ? ratios.min() ?? 1 : ratios.max() ?? 1
                 for axis in axes {
                     scales[axis] = common
-                    out[axis] = Int((common * Double(shape[axis])).rounded(.toNearestOrEven))
+                    out[axis] = try checkedDimension((common * Double(shape[axis])).rounded(.toNearestOrEven), node)
                 }
             default:
                 throw GraphError.badAttribute(node: node.name, opType: node.opType, attribute: "keep_aspect_ratio_policy",
@@ -138,7 +138,7 @@ enum ResizeOp: OperatorSemantics {
         case "round_prefer_ceil": r = x - f == 0.5 ? f + 1 : x.rounded()
         default: r = x - f == 0.5 ? f : x.rounded()  // round_prefer_floor
         }
-        return min(max(Int(r), 0), length - 1)
+        return Int(min(max(r, 0), Double(length - 1)))
     }
 
     /// `x` resampled along `axis` to `resized` elements.
