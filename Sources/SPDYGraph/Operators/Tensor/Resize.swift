@@ -2,8 +2,8 @@ import Foundation
 import SPDYTensor
 
 /// `Resize` (opset 11+): inputs X, roi, scales, sizes (roi and scales optional from 13; an empty
-/// scales tensor counts as absent). Exactly one of scales (float32, per axis) and sizes (int64)
-/// gives the output: with scales, `out = floor(in · scale)`; with sizes, `scale = out / in`.
+/// scales or sizes tensor counts as absent). Exactly one of scales (float32, per axis) and sizes
+/// (int64) gives the output: with scales, `out = floor(in · scale)`; with sizes, `scale = out / in`.
 /// Opset 18 adds the `axes` attribute (scales/sizes then list only those axes) and
 /// `keep_aspect_ratio_policy` (stretch, not_larger, not_smaller).
 ///
@@ -63,7 +63,10 @@ enum ResizeOp: OperatorSemantics {
             if t.count > 0 { scalesTensor = t }
         }
         var sizesTensor: Tensor? = nil
-        if inputs.count > 3, inputs[3] != nil { sizesTensor = try constant(inputs, 3, node) }
+        if inputs.count > 3, inputs[3] != nil {
+            let t = try constant(inputs, 3, node)
+            if t.count > 0 { sizesTensor = t }  // empty sizes, like empty scales, count as absent
+        }
 
         var out = shape
         var scales = [Double](repeating: 1, count: rank)
