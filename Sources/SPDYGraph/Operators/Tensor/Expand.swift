@@ -55,6 +55,6 @@ enum TileOp: OperatorSemantics {
             throw shapeError(node, "repeats \(repeats) must be 1-D with one entry per input axis (rank \(input.count))")
         }
         guard repeats.allSatisfy({ $0 >= 0 }) else { throw shapeError(node, "repeats \(repeats) has a negative entry") }
-        return try checkedShape(zip(input, repeats).map { $0 * $1 }, node)
+        return try checkedShape(try zip(input, repeats).map { try checkedProduct([$0, $1], node) }, node)
     }
 }

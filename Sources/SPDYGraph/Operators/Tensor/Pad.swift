@@ -92,7 +92,7 @@ enum PadOp: OperatorSemantics {
     }
 
     static func outputShape(_ node: Node, _ input: [Int], _ begins: [Int], _ ends: [Int]) throws -> [Int] {
-        let shape = (0..<input.count).map { input[$0] + begins[$0] + ends[$0] }
+        let shape = try (0..<input.count).map { try checkedSum([input[$0], begins[$0], ends[$0]], node) }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw shapeError(node, "pads crop \(input) below zero: \(shape)") }
         return try checkedShape(shape, node)
     }

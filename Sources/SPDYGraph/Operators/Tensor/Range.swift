@@ -39,7 +39,7 @@ enum RangeOp: OperatorSemantics {
         let s = start.doubles[0], l = limit.doubles[0], d = delta.doubles[0]
         guard d != 0, d.isFinite, s.isFinite, l.isFinite else { throw shapeError(node, "invalid range \(s) ..< \(l) step \(d)") }
         let n = Foundation.ceil((l - s) / d)
-        guard n <= Double(maxCount) else { throw shapeError(node, "range \(s) ..< \(l) step \(d) is too long") }
-        return Swift.max(Int(n), 0)
+        guard !n.isNaN, n <= Double(maxCount) else { throw shapeError(node, "range \(s) ..< \(l) step \(d) is too long") }
+        return n > 0 ? Int(n) : 0
     }
 }

@@ -44,7 +44,7 @@ enum ReshapeOp: OperatorSemantics {
             if allowZero && requested.contains(0) {
                 throw shapeError(node, "shape \(requested) has both 0 and -1 with allowzero = 1")
             }
-            let known = shape.enumerated().reduce(1) { $1.offset == i ? $0 : $0 * $1.element }
+            let known = try checkedProduct(shape.enumerated().filter { $0.offset != i }.map(\.element), node)
             guard known != 0, total % known == 0 else {
                 throw shapeError(node, "cannot infer -1 in \(requested) for input \(input) (\(total) elements)")
             }

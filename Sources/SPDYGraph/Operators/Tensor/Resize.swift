@@ -2,8 +2,8 @@ import Foundation
 import SPDYTensor
 
 /// `Resize` (opset 11+): inputs X, roi, scales, sizes (roi and scales optional from 13; an empty
-/// scales tensor counts as absent). Exactly one of scales (float32, per axis) and sizes (int64)
-/// gives the output: with scales, `out = floor(in · scale)`; with sizes, `scale = out / in`.
+/// scales or sizes tensor counts as absent). Exactly one of scales (float32, per axis) and sizes
+/// (int64) gives the output: with scales, `out = floor(in · scale)`; with sizes, `scale = out / in`.
 /// Opset 18 adds the `axes` attribute (scales/sizes then list only those axes) and
 /// `keep_aspect_ratio_policy` (stretch, not_larger, not_smaller).
 ///
@@ -63,7 +63,10 @@ enum ResizeOp: OperatorSemantics {
             if t.count > 0 { scalesTensor = t }
         }
         var sizesTensor: Tensor? = nil
-        if inputs.count > 3, inputs[3] != nil { sizesTensor = try constant(inputs, 3, node) }
+        if inputs.count > 3, inputs[3] != nil {
+            let t = try constant(inputs, 3, node)
+            if t.count > 0 { sizesTensor = t }  // empty sizes, like empty scales, count as absent
+        }
 
         var out = shape
         var scales = [Double](repeating: 1, count: rank)
@@ -75,7 +78,7 @@ enum ResizeOp: OperatorSemantics {
             for (k, axis) in axes.enumerated() {
                 guard values[k] > 0, values[k].isFinite else { throw shapeError(node, "scale \(values[k]) must be positive") }
                 scales[axis] = Double(values[k])
-                out[axis] = Int((Float(shape[axis]) * values[k]).rounded(.down))
+                out[axis] = try checkedDimension(Double((Float(shape[axis]) * values[k]).rounded(.down)), node)
             }
         case (nil, let s?):
             let sizes = try intValues(s, node, "sizes")
@@ -98,7 +101,7 @@ enum ResizeOp: OperatorSemantics {
                 let common = policy == "not_larger" ? ratios.min() ?? 1 : ratios.max() ?? 1
                 for axis in axes {
                     scales[axis] = common
-                    out[axis] = Int((common * Double(shape[axis])).rounded(.toNearestOrEven))
+                    out[axis] = try checkedDimension((common * Double(shape[axis])).rounded(.toNearestOrEven), node)
                 }
             default:
                 throw GraphError.badAttribute(node: node.name, opType: node.opType, attribute: "keep_aspect_ratio_policy",
@@ -138,7 +141,7 @@ enum ResizeOp: OperatorSemantics {
         case "round_prefer_ceil": r = x - f == 0.5 ? f + 1 : x.rounded()
         default: r = x - f == 0.5 ? f : x.rounded()  // round_prefer_floor
         }
-        return min(max(Int(r), 0), length - 1)
+        return Int(min(max(r, 0), Double(length - 1)))
     }
 
     /// `x` resampled along `axis` to `resized` elements.

@@ -58,7 +58,7 @@ enum SplitOp: OperatorSemantics {
             given = try node.ints("split")
         }
         if let sizes = given {
-            guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == d else {
+            guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 }), try checkedSum(sizes, node) == d else {
                 throw shapeError(node, "split \(sizes) does not divide axis \(axis) (size \(d)) into \(parts) outputs")
             }
             return (axis, sizes)

@@ -48,6 +48,36 @@ extension OperatorSemantics {
         inputs.map { $0.map { StaticValue(constant: $0) } }
     }
 
+    /// `a + b`, or a shape error instead of overflowing (sizes from models can be anything).
+    static func checkedSum(_ values: [Int], _ node: Node) throws -> Int {
+        var total = 0
+        for v in values {
+            let (s, overflow) = total.addingReportingOverflow(v)
+            guard !overflow else { throw shapeError(node, "sizes \(values) overflow") }
+            total = s
+        }
+        return total
+    }
+
+    /// The product of `values`, or a shape error instead of overflowing.
+    static func checkedProduct(_ values: [Int], _ node: Node) throws -> Int {
+        var total = 1
+        for v in values {
+            let (p, overflow) = total.multipliedReportingOverflow(by: v)
+            guard !overflow else { throw shapeError(node, "sizes \(values) overflow") }
+            total = p
+        }
+        return total
+    }
+
+    /// A Double rounded to an `Int` dimension, or a shape error when it is not finite or too large.
+    static func checkedDimension(_ value: Double, _ node: Node) throws -> Int {
+        guard value.isFinite, value >= 0, value <= Double(Int32.max) * 16 else {
+            throw shapeError(node, "dimension \(value) is out of range")
+        }
+        return Int(value)
+    }
+
     /// Throws unless `shape` is a valid tensor shape (no negative dimension) with a sane size.
     static func checkedShape(_ shape: [Int], _ node: Node) throws -> [Int] {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw shapeError(node, "negative dimension in \(shape)") }
