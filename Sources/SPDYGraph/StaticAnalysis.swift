@@ -46,8 +46,10 @@ public struct StaticAnalysis: Sendable {
             let allConstant = present.allSatisfy { $0.constant != nil }
             let small = types.allSatisfy { $0.count <= maxFoldedElements }
             var results: [Tensor]? = nil
-            if allConstant && small && semantics.opType != "RandomNormal" {
+            if allConstant && small {
                 results = try semantics.evaluate(node, inputs: inputs.map { $0?.constant }, opset: graph.opsetVersion)
+            } else {
+                results = try semantics.staticOutputs(node, inputs: inputs, opset: graph.opsetVersion)
             }
             for (i, name) in node.outputs.enumerated() where !name.isEmpty && i < types.count {
                 if let r = results?[i] {

@@ -97,19 +97,7 @@ import SPDYTensor
 
     /// Cases not run at all because an operator's reference code traps (a precondition failure
     /// ends the test process, so they cannot be caught); each is a bug to fix in SPDYGraph.
-    static let knownTrapping: [String: String] = [
-        "test_clip_default_int8_inbounds": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_clip_default_int8_max": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_clip_default_int8_min": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_max_int32": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_max_int64": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_max_int8": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_max_uint8": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_min_int32": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_min_int64": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_min_int8": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-        "test_min_uint8": "integer tensors reach float-only code: Tensor.floats precondition (SPDYGraph elementwise bug)",
-    ]
+    static let knownTrapping: [String: String] = [:]
 
     /// |a − b| ≤ atol + rtol·|b|; NaN equals NaN; infinities must match exactly.
     static let atol = 1e-4, rtol = 1e-4

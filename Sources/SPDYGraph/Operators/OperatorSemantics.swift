@@ -14,6 +14,13 @@ public protocol OperatorSemantics: Sendable {
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType]
     /// Reference evaluation on concrete tensors.
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor]
+    /// Outputs known from the input *types* alone (e.g. `Shape` of a runtime value), or nil.
+    static func staticOutputs(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [Tensor]?
+}
+
+extension OperatorSemantics {
+    /// By default an operator's outputs depend on its input values.
+    static func staticOutputs(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [Tensor]? { nil }
 }
 
 extension OperatorSemantics {

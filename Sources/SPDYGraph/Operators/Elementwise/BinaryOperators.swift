@@ -32,6 +32,9 @@ extension BinaryArithmeticOperator {
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
         let a = try required(inputs, 0, node), b = try required(inputs, 1, node)
         _ = try broadcastShape(node, [a.shape, b.shape])
+        guard a.dataType == b.dataType || (a.dataType == .float32 && b.dataType != .bool) else {
+            throw typeError(node, "input types differ: \(a.dataType) and \(b.dataType)")
+        }
         if a.dataType == .float32 {
             return [Tensor.broadcastFloats(a, b.dataType == .float32 ? b : b.cast(to: .float32), float)]
         }
@@ -147,6 +150,7 @@ enum NotOp: OperatorSemantics {
     }
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
         let x = try required(inputs, 0, node)
+        guard x.dataType == .bool else { throw typeError(node, "expects bool, got \(x.dataType)") }
         return [Tensor(shape: x.shape, bools: x.bools.map { !$0 })]
     }
 }
@@ -175,22 +179,31 @@ enum WhereOp: OperatorSemantics {
     }
 }
 
-/// Elementwise maximum or minimum over any number of float inputs.
+/// Elementwise maximum, minimum or sum over any number of inputs of one numeric type.
 protocol VariadicFloatOperator: OperatorSemantics {
     static func combine(_ a: Float, _ b: Float) -> Float
+    static func combine(_ a: Int64, _ b: Int64) -> Int64
 }
 
 extension VariadicFloatOperator {
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         let present = inputs.compactMap { $0 }
         guard let first = present.first else { throw GraphError.missingInput(node: node.name, opType: node.opType, index: 0) }
-        guard present.allSatisfy({ $0.type.dataType == .float32 }) else { throw typeError(node, "expects float32 inputs") }
+        guard first.type.dataType != .bool, present.allSatisfy({ $0.type.dataType == first.type.dataType }) else {
+            throw typeError(node, "expects numeric inputs of one type")
+        }
         return [ValueType(first.type.dataType, try broadcastShape(node, present.map(\.type.shape)))]
     }
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
         let present = inputs.compactMap { $0 }
         guard var acc = present.first else { throw GraphError.missingInput(node: node.name, opType: node.opType, index: 0) }
-        for t in present.dropFirst() { acc = Tensor.broadcastFloats(acc, t, combine) }
+        guard acc.dataType != .bool, present.allSatisfy({ $0.dataType == acc.dataType }) else {
+            throw typeError(node, "expects numeric inputs of one type")
+        }
+        _ = try broadcastShape(node, present.map(\.shape))
+        for t in present.dropFirst() {
+            acc = acc.dataType == .float32 ? Tensor.broadcastFloats(acc, t, combine) : Tensor.broadcastIntegers(acc, t, combine)
+        }
         return [acc]
     }
 }
@@ -199,18 +212,21 @@ extension VariadicFloatOperator {
 enum MaxOp: VariadicFloatOperator {
     static let opType = "Max"
     static func combine(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) }
+    static func combine(_ a: Int64, _ b: Int64) -> Int64 { Swift.max(a, b) }
 }
 
 /// Elementwise minimum.
 enum MinOp: VariadicFloatOperator {
     static let opType = "Min"
     static func combine(_ a: Float, _ b: Float) -> Float { Swift.min(a, b) }
+    static func combine(_ a: Int64, _ b: Int64) -> Int64 { Swift.min(a, b) }
 }
 
 /// Elementwise sum of any number of inputs.
 enum SumOp: VariadicFloatOperator {
     static let opType = "Sum"
     static func combine(_ a: Float, _ b: Float) -> Float { a + b }
+    static func combine(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
 }
 
 /// The elementwise family, registered in `OperatorRegistry`.

@@ -16,6 +16,7 @@ extension UnaryFloatOperator {
 
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
         let x = try required(inputs, 0, node)
+        guard x.dataType == .float32 else { throw typeError(node, "expects float32, got \(x.dataType)") }
         return [x.mapFloats(try function(node, inputs: inputs))]
     }
 }
@@ -121,11 +122,27 @@ enum ClipOp: UnaryFloatOperator {
 
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         let x = try required(inputs, 0, node)
-        guard x.type.dataType == .float32 else { throw typeError(node, "expects float32, got \(x.type.dataType)") }
+        guard x.type.dataType != .bool else { throw typeError(node, "expects a numeric type, got bool") }
         for i in 1..<max(1, inputs.count) where inputs[i] != nil && inputs[i]?.constant == nil {
             throw GraphError.needsConstant(node: node.name, opType: node.opType, input: node.inputs[i])
         }
         return [x.type]
+    }
+
+    /// Float inputs use `function`; integer inputs clamp in their own type.
+    static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
+        let x = try required(inputs, 0, node)
+        switch x.dataType {
+        case .float32: return [x.mapFloats(try function(node, inputs: inputs))]
+        case .bool: throw typeError(node, "expects a numeric type, got bool")
+        default:
+            for i in 1..<max(1, inputs.count) {
+                if let t = inputs[i], t.dataType != x.dataType { throw typeError(node, "bound type \(t.dataType) differs from \(x.dataType)") }
+            }
+            let lo = inputs.count > 1 ? inputs[1]?.integers.first ?? Int64.min : Int64.min
+            let hi = inputs.count > 2 ? inputs[2]?.integers.first ?? Int64.max : Int64.max
+            return [Tensor(shape: x.shape, integers: x.integers.map { Swift.min(Swift.max($0, lo), hi) }, dataType: x.dataType)]
+        }
     }
 }
 

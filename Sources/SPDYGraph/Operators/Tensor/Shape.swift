@@ -15,6 +15,12 @@ enum ShapeOp: OperatorSemantics {
         return [Tensor(int64s: try selected(node, shape: data.shape, opset: opset).map(Int64.init))]
     }
 
+    /// A shape is known as soon as the input's type is: `Shape` of a runtime value folds.
+    static func staticOutputs(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [Tensor]? {
+        let data = try required(inputs, 0, node)
+        return [Tensor(int64s: try selected(node, shape: data.type.shape, opset: opset).map(Int64.init))]
+    }
+
     /// The selected dimensions.
     static func selected(_ node: Node, shape: [Int], opset: Int) throws -> [Int] {
         guard opset >= 15 else { return shape }
@@ -33,6 +39,12 @@ enum SizeOp: OperatorSemantics {
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         _ = try required(inputs, 0, node)
         return [ValueType(.int64, [])]
+    }
+
+    /// The element count is known from the input's type.
+    static func staticOutputs(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [Tensor]? {
+        let data = try required(inputs, 0, node)
+        return [Tensor(shape: [], integers: [Int64(data.type.count)])]
     }
 
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
