@@ -66,7 +66,7 @@ public struct BERTConfig: Sendable, Equatable {
                 if let value { return value }
                 throw BERTImportError.badConfig(file: source, key: key, reason: "missing")
             }
-            guard let n = raw as? NSNumber, !(raw is Bool), n.doubleValue == n.doubleValue.rounded(),
+            guard let n = raw as? NSNumber, n.doubleValue == n.doubleValue.rounded(),
                   let v = Int(exactly: n.doubleValue) else {
                 throw BERTImportError.badConfig(file: source, key: key, reason: "expected an integer, found \(raw)")
             }
@@ -98,7 +98,7 @@ public struct BERTConfig: Sendable, Equatable {
         }
         var eps: Float = 1e-12
         if let raw = object["layer_norm_eps"] {
-            guard let n = raw as? NSNumber, !(raw is Bool), n.doubleValue > 0 else {
+            guard let n = raw as? NSNumber, n.doubleValue > 0 else {
                 throw BERTImportError.badConfig(file: source, key: "layer_norm_eps", reason: "expected a positive number, found \(raw)")
             }
             eps = n.floatValue
