@@ -17,15 +17,25 @@ public struct BERTConfig: Sendable, Equatable {
     /// `model_type`; only architectures identical to `BertModel` are accepted.
     public static let supportedModelTypes = ["bert"]
 
+    /// Width of every hidden state (`hidden_size`).
     public var hiddenSize: Int
+    /// Attention heads per layer (`num_attention_heads`).
     public var numAttentionHeads: Int
+    /// Encoder layers (`num_hidden_layers`).
     public var numHiddenLayers: Int
+    /// Feed-forward width (`intermediate_size`).
     public var intermediateSize: Int
+    /// LayerNorm epsilon (`layer_norm_eps`).
     public var layerNormEps: Float
+    /// Feed-forward activation (`hidden_act`).
     public var hiddenAct: Activation
+    /// Rows of the position table, the longest sequence (`max_position_embeddings`).
     public var maxPositionEmbeddings: Int
+    /// Rows of the token-type table (`type_vocab_size`).
     public var typeVocabSize: Int
+    /// Rows of the word table (`vocab_size`).
     public var vocabSize: Int
+    /// `model_type` as written in config.json.
     public var modelType: String
 
     /// The width of one attention head, `hiddenSize / numAttentionHeads`.

@@ -39,6 +39,7 @@ public struct BERTTokenizer: Sendable {
     public var maxLength: Int
     /// Words longer than this many characters become `[UNK]`.
     public var maxInputCharsPerWord = 100
+    /// Ids of the special tokens `[CLS]`, `[SEP]`, `[PAD]` and `[UNK]` in this vocabulary.
     public let clsID: Int, sepID: Int, padID: Int, unkID: Int
 
     /// A tokenizer over `tokens` (index = id), which must contain the special tokens.
