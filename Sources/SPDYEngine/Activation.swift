@@ -1,13 +1,18 @@
+import Foundation
+
 /// An activation fused into the step that produces its input.
 public enum Activation: Sendable, Equatable, CustomStringConvertible {
     case none
     case relu
     case clip(Float, Float)
+    /// Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)).
+    case gelu
 
     @inline(__always)
     func apply(_ x: Float) -> Float {
         switch self {
         case .none: return x
+        case .gelu: return 0.5 * x * (1 + erf(x * 0.70710678118654752))
         case .relu: return max(x, 0)
         case .clip(let lo, let hi): return min(max(x, lo), hi)
         }
@@ -17,6 +22,7 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .none: return ""
         case .relu: return "+Relu"
+        case .gelu: return "+GELU"
         case .clip(let lo, let hi): return "+Clip(\(lo),\(hi))"
         }
     }
@@ -37,6 +43,8 @@ func addBiasAndActivate(_ data: UnsafeMutablePointer<Float>, rows: Range<Int>, w
             for i in 0..<width { row[i] = max(row[i] + b, 0) }
         case .clip(let lo, let hi):
             for i in 0..<width { row[i] = min(max(row[i] + b, lo), hi) }
+        case .gelu:
+            for i in 0..<width { row[i] = activation.apply(row[i] + b) }
         }
     }
 }

@@ -126,6 +126,8 @@ struct PlanCompiler {
             if try emitSoftmax(node) { return }
         case "LayerNormalization" where floatIn:
             if try emitLayerNorm(node) { return }
+        case "ReduceMean" where floatIn:
+            if try emitDecomposedLayerNorm(node, index: index) { return }
         case "MaxPool", "AveragePool" where floatIn:
             if try emitPool(node) { return }
         case "GlobalAveragePool" where floatIn:
@@ -162,6 +164,10 @@ struct PlanCompiler {
 
     /// Follows `value` into a fusable activation; returns the activation and the final value.
     mutating func fuseActivation(after value: String) -> (Activation, String) {
+        if let gelu = matchGELU(after: value) {
+            fused.formUnion(gelu.nodes)
+            return (.gelu, gelu.output)
+        }
         guard let next = soleConsumer(value) else { return (.none, value) }
         let node = graph.nodes[next]
         switch node.opType {
@@ -397,9 +403,10 @@ struct PlanCompiler {
         guard node.inputs.count == 2, let a = node.input(0), let b = node.input(1),
               type(a).dataType == .float32, type(b).dataType == .float32,
               let op = BinaryStep.Operation(rawValue: node.opType.lowercased()) else { return false }
+        let (activation, final) = fuseActivation(after: node.outputs[0])
         steps.append(BinaryStep(nodeName: node.name, operation: op, outShape: type(node.outputs[0]).shape,
                                 shapeA: type(a).shape, shapeB: type(b).shape, a: slot(for: a).buffer!,
-                                b: slot(for: b).buffer!, output: slot(for: node.outputs[0]).buffer!))
+                                b: slot(for: b).buffer!, output: slot(for: final).buffer!, activation: activation))
         return true
     }
 

@@ -12,16 +12,20 @@ final class BinaryStep: PlanStep {
     let dims: [Int], stridesA: [Int], stridesB: [Int]
     let a: Int, b: Int, output: Int
     let count: Int
+    /// Applied to the result (e.g. the Relu after a residual Add).
+    let activation: Activation
 
-    init(nodeName: String, operation: Operation, outShape: [Int], shapeA: [Int], shapeB: [Int], a: Int, b: Int, output: Int) {
+    init(nodeName: String, operation: Operation, outShape: [Int], shapeA: [Int], shapeB: [Int], a: Int, b: Int, output: Int,
+         activation: Activation = .none) {
         self.nodeName = nodeName
         self.operation = operation
+        self.activation = activation
         (dims, stridesA, stridesB) = BinaryStep.coalesce(outShape, shapeA, shapeB)
         self.a = a; self.b = b; self.output = output
         self.count = outShape.reduce(1, *)
     }
 
-    var kernel: String { "\(operation.rawValue) broadcast\(dims)" }
+    var kernel: String { "\(operation.rawValue) broadcast\(dims)\(activation)" }
 
     /// Merges adjacent dimensions whose broadcast pattern agrees for both operands.
     static func coalesce(_ out: [Int], _ sa: [Int], _ sb: [Int]) -> ([Int], [Int], [Int]) {
@@ -56,7 +60,7 @@ final class BinaryStep: PlanStep {
         let inner = dims[dims.count - 1]
         let ia = stridesA[dims.count - 1], ib = stridesB[dims.count - 1]
         let outerCount = count / inner
-        let (dims, sA, sB, op) = (dims, stridesA, stridesB, operation)
+        let (dims, sA, sB, op, act) = (dims, stridesA, stridesB, operation, activation)
         pool.parallelFor(outerCount, grain: max(1, 4096 / inner)) { range in
             for outer in range {
                 // Decompose the outer index over dims[0..<last].
@@ -71,6 +75,9 @@ final class BinaryStep: PlanStep {
                 }
                 let x = pa + offA, y = pb + offB, z = py + outer * inner
                 BinaryStep.run(op, x, ia, y, ib, z, inner)
+                if act != .none {
+                    addBiasAndActivate(z, rows: 0..<1, width: inner, bias: nil, biasIndex: { $0 }, activation: act)
+                }
             }
         }
     }

@@ -1,0 +1,96 @@
+import SPDYGraph
+import SPDYTensor
+
+/// Recognisers for multi-node patterns exporters emit for one logical operation, so the engine
+/// runs them as one kernel: LayerNorm decomposed into ReduceMean/Sub/Pow/…, and exact GELU as
+/// Div/Erf/Add/Mul/Mul.
+extension PlanCompiler {
+    /// The single constant scalar input of `node` other than `value`, if any.
+    func scalarOperand(_ node: Node, other value: String) -> Float? {
+        guard node.inputs.count == 2 else { return nil }
+        let name = node.inputs[0] == value ? node.inputs[1] : node.inputs[1] == value ? node.inputs[0] : nil
+        guard let c = constant(name), c.count == 1, c.dataType == .float32 else { return nil }
+        return c.floats[0]
+    }
+
+    /// The node consuming `value` when it is the only consumer and has type `opType`.
+    func sole(_ value: String, _ opType: String) -> (index: Int, node: Node)? {
+        guard let i = soleConsumer(value), graph.nodes[i].opType == opType else { return nil }
+        return (i, graph.nodes[i])
+    }
+
+    /// Exact GELU starting at `value`: Div(value, √2) → Erf → Add 1 → Mul(value, ·) → Mul 0.5
+    /// (in either operand order). Returns the fused nodes and the final output.
+    func matchGELU(after value: String) -> (nodes: [Int], output: String)? {
+        guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
+              let users = consumers[value], users.count == 2 else { return nil }
+        guard let divIndex = users.first(where: { graph.nodes[$0].opType == "Div" }) else { return nil }
+        let div = graph.nodes[divIndex]
+        guard div.inputs.first == value, let s = scalarOperand(div, other: value), abs(s - 1.4142135) < 1e-4,
+              let erf = sole(div.outputs[0], "Erf"),
+              let add = sole(erf.node.outputs[0], "Add"), scalarOperand(add.node, other: erf.node.outputs[0]) == 1,
+              let mul = sole(add.node.outputs[0], "Mul"), users.contains(mul.index),
+              Set(mul.node.inputs) == Set([value, add.node.outputs[0]]),
+              let half = sole(mul.node.outputs[0], "Mul"), scalarOperand(half.node, other: mul.node.outputs[0]) == 0.5
+        else { return nil }
+        return ([divIndex, erf.index, add.index, mul.index, half.index], half.node.outputs[0])
+    }
+
+    /// The reduced axes of a ReduceMean node (attribute before opset 18, input from 18).
+    func reduceAxes(_ node: Node, rank: Int) -> [Int]? {
+        var axes: [Int]?
+        if let name = node.input(1) {
+            axes = constant(name).map { $0.integers.map { Int($0) } }
+        } else {
+            axes = (try? node.ints("axes")) ?? nil
+        }
+        return axes?.map { $0 < 0 ? $0 + rank : $0 }
+    }
+
+    /// LayerNorm over the last axis as torch exports it below opset 17:
+    /// mean = ReduceMean(x); d = x − mean; var = ReduceMean(d^2); y = d / √(var + ε) · γ + β.
+    mutating func emitDecomposedLayerNorm(_ reduce: Node, index: Int) throws -> Bool {
+        guard options.fuse, let x = reduce.input(0) else { return false }
+        let xt = type(x)
+        let rank = xt.shape.count
+        guard rank >= 1, xt.dataType == .float32, reduceAxes(reduce, rank: rank) == [rank - 1],
+              (try? reduce.int("keepdims", default: 1)) == 1,
+              let sub = sole(reduce.outputs[0], "Sub"), sub.node.inputs == [x, reduce.outputs[0]] else { return false }
+        let d = sub.node.outputs[0]
+        guard let users = consumers[d], users.count == 2, !graphOutputs.contains(d), !options.observed.contains(d),
+              let powIndex = users.first(where: { graph.nodes[$0].opType == "Pow" }),
+              let divIndex = users.first(where: { graph.nodes[$0].opType == "Div" }) else { return false }
+        let pow = graph.nodes[powIndex], div = graph.nodes[divIndex]
+        guard pow.inputs.first == d, scalarOperand(pow, other: d) == 2,
+              let reduce2 = sole(pow.outputs[0], "ReduceMean"), reduceAxes(reduce2.node, rank: rank) == [rank - 1],
+              let addEps = sole(reduce2.node.outputs[0], "Add"),
+              let eps = scalarOperand(addEps.node, other: reduce2.node.outputs[0]),
+              let sqrt = sole(addEps.node.outputs[0], "Sqrt"),
+              div.inputs == [d, sqrt.node.outputs[0]], soleConsumer(sqrt.node.outputs[0]) == divIndex else { return false }
+        let width = xt.shape[rank - 1]
+        var nodes = [index, sub.index, powIndex, reduce2.index, addEps.index, sqrt.index, divIndex]
+        var output = div.outputs[0]
+        var scale = [Float](repeating: 1, count: width), bias = [Float](repeating: 0, count: width)
+        if let mul = sole(output, "Mul") {
+            let other = mul.node.inputs[0] == output ? mul.node.input(1) : mul.node.input(0)
+            if let g = constant(other), g.dataType == .float32, g.count == width, g.shape.last == width {
+                scale = g.floats
+                nodes.append(mul.index)
+                output = mul.node.outputs[0]
+                if let add = sole(output, "Add") {
+                    let other = add.node.inputs[0] == output ? add.node.input(1) : add.node.input(0)
+                    if let b = constant(other), b.dataType == .float32, b.count == width, b.shape.last == width {
+                        bias = b.floats
+                        nodes.append(add.index)
+                        output = add.node.outputs[0]
+                    }
+                }
+            }
+        }
+        guard type(output).shape == xt.shape else { return false }
+        fused.formUnion(nodes)
+        steps.append(LayerNormStep(nodeName: reduce.name, rows: xt.count / max(width, 1), width: width, epsilon: eps,
+                                   scale: scale, bias: bias, input: slot(for: x).buffer!, output: slot(for: output).buffer!))
+        return true
+    }
+}
