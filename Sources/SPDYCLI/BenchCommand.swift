@@ -29,6 +29,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(help: "Also print where the time goes: per-kernel totals over the timed runs of the first model.")
+    var profile = false
+
     func validate() throws {
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
         for c in compare where c != "onnxruntime" {
@@ -104,6 +107,7 @@ struct BenchCommand: ParsableCommand {
         #else
         let configuration = "release"
         #endif
+        if profile { try printProfile(plan, feeds) }
         let report = Report(measurements: measurements, ratios: ratios, buildConfiguration: configuration)
         if json {
             print(try JSONOutput.string(report))
@@ -124,6 +128,25 @@ struct BenchCommand: ParsableCommand {
         return Measurement(model: path, engine: engineName, batch: batch, threads: engine.threads, medianMs: stats.median,
                            minMs: stats.minimum, relativeSpread: stats.relativeSpread,
                            samplesPerSecond: Double(batch) / (stats.median / 1000), samplesMs: samples)
+    }
+
+    /// Per-kernel-kind time shares over `repetitions` runs (to stderr when printing JSON).
+    private func printProfile(_ plan: ExecutionPlan, _ feeds: [String: Tensor]) throws {
+        var timings: [UInt64] = []
+        for _ in 0..<repetitions { _ = try plan.run(feeds, timings: &timings) }
+        var byKind: [String: UInt64] = [:]
+        for (i, step) in plan.stepDescriptions.enumerated() {
+            let kind = step.kernel.split(separator: " ").prefix(2).joined(separator: " ")
+            byKind[kind, default: 0] += timings[i]
+        }
+        let total = Double(timings.reduce(0, +))
+        var table = TextTable(columns: ["kernel", "ms/run", "share"])
+        for (kind, ns) in byKind.sorted(by: { $0.value > $1.value }) {
+            table.add([kind, String(format: "%.3f", Double(ns) / 1e6 / Double(repetitions)),
+                       String(format: "%.1f%%", 100 * Double(ns) / total)])
+        }
+        let text = table.render() + "\n"
+        if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
     }
 
     private func isDirectory(_ path: String) -> Bool {

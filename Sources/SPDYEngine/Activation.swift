@@ -1,4 +1,5 @@
 import Foundation
+import SPDYKernels
 
 /// An activation fused into the step that produces its input.
 public enum Activation: Sendable, Equatable, CustomStringConvertible {
@@ -44,7 +45,8 @@ func addBiasAndActivate(_ data: UnsafeMutablePointer<Float>, rows: Range<Int>, w
         case .clip(let lo, let hi):
             for i in 0..<width { row[i] = min(max(row[i] + b, lo), hi) }
         case .gelu:
-            for i in 0..<width { row[i] = activation.apply(row[i] + b) }
+            if b != 0 { for i in 0..<width { row[i] += b } }
+            VectorMath.gelu(row, row, count: width)
         }
     }
 }

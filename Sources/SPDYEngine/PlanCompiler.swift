@@ -154,12 +154,14 @@ struct PlanCompiler {
 
     mutating func emitFallback(_ node: Node) throws {
         let semantics = try OperatorRegistry.semantics(for: node, opset: graph.opsetVersion)
-        let inputSlots: [Slot?] = node.inputs.map { $0.isEmpty ? nil : slot(for: $0) }
+        let constants: [Tensor?] = node.inputs.map { constant($0) }
+        var inputSlots: [Slot?] = []
+        for (name, c) in zip(node.inputs, constants) { inputSlots.append(name.isEmpty || c != nil ? nil : slot(for: name)) }
         let outputSlots: [Slot?] = node.outputs.map { name in
             name.isEmpty || analysis.values[name] == nil ? nil : slot(for: name)
         }
         steps.append(FallbackStep(node: node, semantics: semantics, opset: graph.opsetVersion,
-                                  inputSlots: inputSlots, outputSlots: outputSlots))
+                                  inputSlots: inputSlots, constants: constants, outputSlots: outputSlots))
     }
 
     /// Follows `value` into a fusable activation; returns the activation and the final value.

@@ -10,23 +10,27 @@ final class FallbackStep: PlanStep {
     let node: Node
     let semantics: any OperatorSemantics.Type
     let opset: Int
-    /// For each node input: nil (omitted), or the slot it reads.
+    /// For each node input: nil (omitted or constant), or the slot it reads.
     let inputSlots: [Slot?]
+    /// For each node input: its value when known at compile time (no copy per run).
+    let constants: [Tensor?]
     let outputSlots: [Slot?]
 
-    init(node: Node, semantics: any OperatorSemantics.Type, opset: Int, inputSlots: [Slot?], outputSlots: [Slot?]) {
+    init(node: Node, semantics: any OperatorSemantics.Type, opset: Int, inputSlots: [Slot?], constants: [Tensor?],
+         outputSlots: [Slot?]) {
         self.nodeName = node.name
         self.node = node
         self.semantics = semantics
         self.opset = opset
         self.inputSlots = inputSlots
+        self.constants = constants
         self.outputSlots = outputSlots
     }
 
     var kernel: String { "reference \(node.opType)" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let inputs: [Tensor?] = inputSlots.map { slot in slot.map { memory.read($0) } }
+        let inputs: [Tensor?] = zip(inputSlots, constants).map { slot, constant in constant ?? slot.map { memory.read($0) } }
         let outputs = try semantics.evaluate(node, inputs: inputs, opset: opset)
         for (slot, value) in zip(outputSlots, outputs) {
             guard let slot else { continue }

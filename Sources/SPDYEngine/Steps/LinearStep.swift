@@ -56,8 +56,13 @@ final class LinearStep: PlanStep {
                 if let b {
                     switch act {
                     case .none: for j in 0..<n { row[j] += b[j] }
+                    case .gelu:
+                        for j in 0..<n { row[j] += b[j] }
+                        VectorMath.gelu(row, row, count: n)
                     default: for j in 0..<n { row[j] = act.apply(row[j] + b[j]) }
                     }
+                } else if act == .gelu {
+                    VectorMath.gelu(row, row, count: n)
                 } else {
                     for j in 0..<n { row[j] = act.apply(row[j]) }
                 }

@@ -25,12 +25,9 @@ final class SoftmaxStep: PlanStep {
                 let xi = x + r * w, yi = y + r * w
                 var m = -Float.infinity
                 for j in 0..<w { m = max(m, xi[j]) }
+                VectorMath.map(xi, yi, w) { VectorMath.exp($0 - m) }
                 var sum: Float = 0
-                for j in 0..<w {
-                    let e = Foundation.exp(xi[j] - m)
-                    yi[j] = e
-                    sum += e
-                }
+                for j in 0..<w { sum += yi[j] }
                 if log {
                     let ls = Foundation.log(sum)
                     for j in 0..<w { yi[j] = xi[j] - m - ls }

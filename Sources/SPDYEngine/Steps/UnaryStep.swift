@@ -34,11 +34,11 @@ final class UnaryStep: PlanStep {
         pool.parallelFor(count, grain: 4096) { r in
             switch f {
             case .relu: for i in r { y[i] = max(x[i], 0) }
-            case .sigmoid: for i in r { y[i] = 1 / (1 + Foundation.exp(-x[i])) }
-            case .silu: for i in r { y[i] = x[i] / (1 + Foundation.exp(-x[i])) }
-            case .tanh: for i in r { y[i] = Foundation.tanh(x[i]) }
-            case .erf: for i in r { y[i] = Foundation.erf(x[i]) }
-            case .exp: for i in r { y[i] = Foundation.exp(x[i]) }
+            case .sigmoid: VectorMath.sigmoid(x + r.lowerBound, y + r.lowerBound, count: r.count)
+            case .silu: VectorMath.silu(x + r.lowerBound, y + r.lowerBound, count: r.count)
+            case .tanh: VectorMath.tanh(x + r.lowerBound, y + r.lowerBound, count: r.count)
+            case .erf: VectorMath.erf(x + r.lowerBound, y + r.lowerBound, count: r.count)
+            case .exp: VectorMath.exp(x + r.lowerBound, y + r.lowerBound, count: r.count)
             case .log: for i in r { y[i] = Foundation.log(x[i]) }
             case .sqrt: for i in r { y[i] = x[i].squareRoot() }
             case .reciprocal: for i in r { y[i] = 1 / x[i] }
