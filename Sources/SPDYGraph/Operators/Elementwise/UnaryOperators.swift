@@ -1,29 +1,65 @@
 import Foundation
 import SPDYTensor
 
-/// An elementwise operator from float to float whose output has the input's shape.
+/// An elementwise operator from float to float whose output has the input's shape; some (Abs,
+/// Neg, Relu) also take the integer types ONNX allows for them.
 protocol UnaryFloatOperator: OperatorSemantics {
     /// The scalar function, configured from the node's attributes (and constant inputs).
     static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float
+    /// The integer element types ONNX allows at `opset` (default: none, float only).
+    static func integerTypes(opset: Int) -> Set<DataType>
+    /// The integer form (computed in Int64, then wrapped to the element type's width).
+    static var integer: (@Sendable (Int64) -> Int64)? { get }
 }
 
 extension UnaryFloatOperator {
+    static func integerTypes(opset: Int) -> Set<DataType> { [] }
+    static var integer: (@Sendable (Int64) -> Int64)? { nil }
+
+    static func checkType(_ node: Node, _ type: DataType, opset: Int) throws {
+        guard type == .float32 || (integer != nil && integerTypes(opset: opset).contains(type)) else {
+            let allowed = ["float32"] + integerTypes(opset: opset).map(\.rawValue).sorted()
+            throw typeError(node, "expects \(allowed.joined(separator: ", ")) at opset \(opset), got \(type)")
+        }
+    }
+
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         let x = try required(inputs, 0, node)
-        guard x.type.dataType == .float32 else { throw typeError(node, "expects float32, got \(x.type.dataType)") }
+        try checkType(node, x.type.dataType, opset: opset)
         return [x.type]
     }
 
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
         let x = try required(inputs, 0, node)
-        guard x.dataType == .float32 else { throw typeError(node, "expects float32, got \(x.dataType)") }
+        try checkType(node, x.dataType, opset: opset)
+        if x.dataType != .float32, let f = integer {
+            return [wrappedIntegers(Tensor(shape: x.shape, integers: x.integers.map(f), dataType: x.dataType))]
+        }
         return [x.mapFloats(try function(node, inputs: inputs))]
     }
 }
 
-/// `max(0, x)`.
+/// An integer tensor whose Int64-computed values are wrapped to its element type's width
+/// (two's complement, like C and ONNX Runtime).
+func wrappedIntegers(_ t: Tensor) -> Tensor {
+    let wrap: (Int64) -> Int64
+    switch t.dataType {
+    case .int32: wrap = { Int64(Int32(truncatingIfNeeded: $0)) }
+    case .int8: wrap = { Int64(Int8(truncatingIfNeeded: $0)) }
+    case .uint8: wrap = { Int64(UInt8(truncatingIfNeeded: $0)) }
+    default: return t
+    }
+    return Tensor(shape: t.shape, integers: t.integers.map(wrap), dataType: t.dataType)
+}
+
+/// The signed integer element types of the IR.
+let signedIntegerTypes: Set<DataType> = [.int8, .int32, .int64]
+
+/// `max(0, x)`; signed integers from opset 14.
 enum ReluOp: UnaryFloatOperator {
     static let opType = "Relu"
+    static func integerTypes(opset: Int) -> Set<DataType> { opset >= 14 ? signedIntegerTypes : [] }
+    static let integer: (@Sendable (Int64) -> Int64)? = { Swift.max(0, $0) }
     static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { max(0, $0) } }
 }
 
@@ -95,15 +131,19 @@ enum HardSwishOp: UnaryFloatOperator {
     }
 }
 
-/// Absolute value (float).
+/// Absolute value; every integer type too (opset 6+; the most negative value wraps to itself).
 enum AbsOp: UnaryFloatOperator {
     static let opType = "Abs"
+    static func integerTypes(opset: Int) -> Set<DataType> { signedIntegerTypes.union([.uint8]) }
+    static let integer: (@Sendable (Int64) -> Int64)? = { $0 < 0 ? 0 &- $0 : $0 }
     static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { Swift.abs($0) } }
 }
 
-/// Negation (float).
+/// Negation; signed integer types too (opset 6+; the most negative value wraps to itself).
 enum NegOp: UnaryFloatOperator {
     static let opType = "Neg"
+    static func integerTypes(opset: Int) -> Set<DataType> { signedIntegerTypes }
+    static let integer: (@Sendable (Int64) -> Int64)? = { 0 &- $0 }
     static func function(_ node: Node, inputs: [Tensor?]) throws -> @Sendable (Float) -> Float { { -$0 } }
 }
 

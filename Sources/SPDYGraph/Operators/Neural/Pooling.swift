@@ -6,11 +6,15 @@ protocol WindowPoolOperator: OperatorSemantics {
     static func mode(_ node: Node) throws -> ReferenceMath.PoolMode
     /// Whether the operator takes `dilations` in opsets 11–18.
     static var allowsDilations: Bool { get }
+    /// Element types besides float32 accepted at `opset` (MaxPool: int8, uint8 from 12).
+    static func integerTypes(opset: Int) -> Set<DataType>
 }
 
 extension WindowPoolOperator {
-    static func geometry(_ node: Node, _ x: ValueType) throws -> WindowGeometry {
-        try requireFloat(node, x, "X")
+    static func integerTypes(opset: Int) -> Set<DataType> { [] }
+
+    static func geometry(_ node: Node, _ x: ValueType, opset: Int) throws -> WindowGeometry {
+        if !integerTypes(opset: opset).contains(x.dataType) { try requireFloat(node, x, "X") }
         guard x.shape.count >= 3 else { throw shapeError(node, "X must have rank ≥ 3 (N, C, spatial…), got \(x.shape)") }
         guard let kernel = try node.ints("kernel_shape") else {
             throw GraphError.missingAttribute(node: node.name, opType: node.opType, attribute: "kernel_shape")
@@ -22,26 +26,31 @@ extension WindowPoolOperator {
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         let x = try required(inputs, 0, node).type
         try rejectOutputs(node, from: 1, "the Indices output is not supported")
-        let g = try geometry(node, x)
+        let g = try geometry(node, x, opset: opset)
         _ = try mode(node)
-        return [ValueType(.float32, Array(x.shape[..<2]) + g.output)]
+        return [ValueType(x.dataType, Array(x.shape[..<2]) + g.output)]
     }
 
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
         let x = try required(inputs, 0, node)
         try rejectOutputs(node, from: 1, "the Indices output is not supported")
-        let g = try geometry(node, ValueType(x.dataType, x.shape))
-        return [ReferenceMath.pool(input: x, mode: try mode(node), kernel: g.kernel, strides: g.strides,
-                                   padsBegin: g.padsBegin, padsEnd: g.padsEnd, dilations: g.dilations, ceilMode: g.ceilMode)]
+        let g = try geometry(node, ValueType(x.dataType, x.shape), opset: opset)
+        // int8/uint8 values are exact in float32, and the max of a window is one of its elements.
+        let y = ReferenceMath.pool(input: x.dataType == .float32 ? x : x.cast(to: .float32), mode: try mode(node),
+                                   kernel: g.kernel, strides: g.strides, padsBegin: g.padsBegin, padsEnd: g.padsEnd,
+                                   dilations: g.dilations, ceilMode: g.ceilMode)
+        return [x.dataType == .float32 ? y : onnxCast(y, to: x.dataType)]
     }
 }
 
-/// ONNX `MaxPool` (opsets 11, 12; float32): the largest element per window, padding ignored.
+/// ONNX `MaxPool` (opsets 11, 12, 22; float32, and int8/uint8 from 12): the largest element per
+/// window, padding ignored.
 /// Attributes `kernel_shape`, `strides`, `pads`, `dilations`, `ceil_mode`, `auto_pad`;
 /// `storage_order` only affects Indices, whose output is not supported (requesting it throws).
 enum MaxPoolOp: WindowPoolOperator {
     static let opType = "MaxPool"
     static let allowsDilations = true
+    static func integerTypes(opset: Int) -> Set<DataType> { opset >= 12 ? [.int8, .uint8] : [] }
     static func mode(_ node: Node) throws -> ReferenceMath.PoolMode { .max }
 }
 

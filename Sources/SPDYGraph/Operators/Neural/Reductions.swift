@@ -25,7 +25,7 @@ func reductionGroups(shape: [Int], axes: Set<Int>) -> (keptShape: [Int], groups:
     return (kept, groups)
 }
 
-/// The ONNX `Reduce*` operators (opsets 11–18).
+/// The ONNX `Reduce*` operators (opsets 11–18; ReduceMax/ReduceMin 20 adds bool).
 ///
 /// Axes come from the `axes` attribute before `axesInputOpset` (13 for ReduceSum, 18 for the
 /// rest) and from the optional second input from then on (it must be constant for inference).
@@ -40,11 +40,17 @@ protocol ReductionOperator: OperatorSemantics {
     static func reduce(_ values: [Double]) -> Double
     /// Reduces one group of integer values; only called when `acceptsIntegers`.
     static func reduce(_ values: [Int64]) -> Int64
+    /// Whether bool tensors are accepted at `opset` (ReduceMax/ReduceMin from 20).
+    static func acceptsBool(opset: Int) -> Bool
+    /// Reduces one group of bool values (False < True); only called when `acceptsBool`.
+    static func reduce(_ values: [Bool]) -> Bool
 }
 
 extension ReductionOperator {
     static var acceptsIntegers: Bool { false }
     static func reduce(_ values: [Int64]) -> Int64 { preconditionFailure("\(opType) has no integer form") }
+    static func acceptsBool(opset: Int) -> Bool { false }
+    static func reduce(_ values: [Bool]) -> Bool { preconditionFailure("\(opType) has no bool form") }
 
     /// Axes (normalised, nil = all, empty = identity) from the attribute or the axes tensor.
     static func axes(_ node: Node, rank: Int, axesTensor: Tensor?, axesInputPresent: Bool, opset: Int) throws -> Set<Int>? {
@@ -89,15 +95,15 @@ extension ReductionOperator {
         return shape.enumerated().compactMap { axes.contains($0.offset) ? (keepdims ? 1 : nil) : $0.element }
     }
 
-    static func checkType(_ node: Node, _ type: DataType) throws {
-        guard type == .float32 || (acceptsIntegers && type.isInteger) else {
-            throw typeError(node, "unsupported element type \(type)")
+    static func checkType(_ node: Node, _ type: DataType, opset: Int) throws {
+        guard type == .float32 || (acceptsIntegers && type.isInteger) || (type == .bool && acceptsBool(opset: opset)) else {
+            throw typeError(node, "unsupported element type \(type) at opset \(opset)")
         }
     }
 
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         let x = try required(inputs, 0, node).type
-        try checkType(node, x.dataType)
+        try checkType(node, x.dataType, opset: opset)
         let present = inputs.count > 1 && inputs[1] != nil
         let set = try axes(node, rank: x.shape.count, axesTensor: present ? inputs[1]?.constant : nil,
                            axesInputPresent: present, opset: opset)
@@ -107,7 +113,7 @@ extension ReductionOperator {
 
     static func evaluate(_ node: Node, inputs: [Tensor?], opset: Int) throws -> [Tensor] {
         let x = try required(inputs, 0, node)
-        try checkType(node, x.dataType)
+        try checkType(node, x.dataType, opset: opset)
         let present = inputs.count > 1 && inputs[1] != nil
         let set = try axes(node, rank: x.rank, axesTensor: present ? inputs[1] : nil, axesInputPresent: present, opset: opset)
         if set == [] { return [x] }
@@ -117,6 +123,10 @@ extension ReductionOperator {
         if x.dataType == .float32 {
             let v = x.floats
             return [Tensor(shape: shape, floats: groups.map { Float(reduce($0.map { Double(v[$0]) })) })]
+        }
+        if x.dataType == .bool {
+            let v = x.bools
+            return [Tensor(shape: shape, bools: groups.map { reduce($0.map { v[$0] }) })]
         }
         let v = x.integers
         return [Tensor(shape: shape, integers: groups.map { reduce($0.map { v[$0] }) }, dataType: x.dataType)]
@@ -141,22 +151,28 @@ enum ReduceMeanOp: ReductionOperator {
     static func reduce(_ values: [Int64]) -> Int64 { values.isEmpty ? 0 : values.reduce(0, &+) / Int64(values.count) }
 }
 
-/// `ReduceMax`; empty groups give −∞ (the lowest Int64 for integers).
+/// `ReduceMax`; empty groups give −∞ (the lowest Int64 for integers, false for bool). Bool
+/// (logical or) from opset 20.
 enum ReduceMaxOp: ReductionOperator {
     static let opType = "ReduceMax"
     static let axesInputOpset = 18
     static let acceptsIntegers = true
+    static func acceptsBool(opset: Int) -> Bool { opset >= 20 }
+    static func reduce(_ values: [Bool]) -> Bool { values.contains(true) }
     static func reduce(_ values: [Double]) -> Double {
         values.reduce(-Double.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
     }
     static func reduce(_ values: [Int64]) -> Int64 { values.max() ?? .min }
 }
 
-/// `ReduceMin`; empty groups give +∞ (the largest Int64 for integers).
+/// `ReduceMin`; empty groups give +∞ (the largest Int64 for integers, true for bool). Bool
+/// (logical and) from opset 20.
 enum ReduceMinOp: ReductionOperator {
     static let opType = "ReduceMin"
     static let axesInputOpset = 18
     static let acceptsIntegers = true
+    static func acceptsBool(opset: Int) -> Bool { opset >= 20 }
+    static func reduce(_ values: [Bool]) -> Bool { !values.contains(false) }
     static func reduce(_ values: [Double]) -> Double {
         values.reduce(Double.infinity) { $0.isNaN || $1.isNaN ? .nan : min($0, $1) }
     }

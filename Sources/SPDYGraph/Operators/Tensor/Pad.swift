@@ -11,7 +11,7 @@ enum PadOp: OperatorSemantics {
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         let data = try required(inputs, 0, node)
         let (begins, ends) = try padding(node, rank: data.type.shape.count, inputs: inputs, opset: opset)
-        _ = try checkedMode(node)
+        _ = try checkedMode(node, opset: opset)
         return [ValueType(data.type.dataType, try outputShape(node, data.type.shape, begins, ends))]
     }
 
@@ -19,7 +19,7 @@ enum PadOp: OperatorSemantics {
         let data = try required(inputs, 0, node)
         let (begins, ends) = try padding(node, rank: data.rank, inputs: staticInputs(inputs), opset: opset)
         let shape = try outputShape(node, data.shape, begins, ends)
-        let mode = try checkedMode(node)
+        let mode = try checkedMode(node, opset: opset)
         let fill = try constantValue(node, data: data, inputs: inputs, opset: opset)
         if mode != "constant" {
             for axis in 0..<data.rank where data.shape[axis] == 0 && (begins[axis] > 0 || ends[axis] > 0) {
@@ -58,11 +58,15 @@ enum PadOp: OperatorSemantics {
         return [Tensor.joined([data, fill]).gathered(flatIndices: indices, shape: shape)]
     }
 
-    /// The `mode` attribute, validated.
-    static func checkedMode(_ node: Node) throws -> String {
+    /// The `mode` attribute, validated (`wrap` only exists from opset 19).
+    static func checkedMode(_ node: Node, opset: Int) throws -> String {
         let mode = try node.string("mode", default: "constant")
         guard ["constant", "reflect", "edge", "wrap"].contains(mode) else {
             throw GraphError.badAttribute(node: node.name, opType: node.opType, attribute: "mode", reason: "unknown mode '\(mode)'")
+        }
+        guard mode != "wrap" || opset >= 19 else {
+            throw GraphError.badAttribute(node: node.name, opType: node.opType, attribute: "mode",
+                                          reason: "'wrap' needs opset 19 or later (the model declares \(opset))")
         }
         return mode
     }
