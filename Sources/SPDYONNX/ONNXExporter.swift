@@ -17,7 +17,11 @@ enum ONNXExporter {
         case 12...14: return 7
         case 15...18: return 8
         case 19...20: return 9
-        default: return 10
+        case 21...22: return 10
+        case 23: return 11
+        case 24: return 12
+        case 25...27: return 13
+        default: return 14
         }
     }
 
