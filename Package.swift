@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "SPDYGraphTests", dependencies: ["SPDYGraph"]),
         .testTarget(name: "SPDYONNXTests", dependencies: ["SPDYONNX", "SPDYEngine"]),
         .testTarget(name: "SPDYEngineTests", dependencies: ["SPDYEngine", "SPDYONNX"]),
+        .testTarget(name: "SPDYCLITests", dependencies: ["spdy", "SPDYONNX", "SPDYTensor"]),
     ],
     swiftLanguageModes: [.v6]
 )
