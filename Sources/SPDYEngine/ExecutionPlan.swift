@@ -31,6 +31,9 @@ public final class ExecutionPlan: @unchecked Sendable {
         self.pool = pool
     }
 
+    /// Bytes of activation memory shared between steps (the arena) after buffer planning.
+    public var arenaBytes: Int { memory.arenaSize * MemoryLayout<Float>.size }
+
     /// The steps in execution order: node name and kernel description.
     public var stepDescriptions: [(node: String, kernel: String)] {
         steps.map { ($0.nodeName, $0.kernel) }
@@ -62,7 +65,8 @@ public final class ExecutionPlan: @unchecked Sendable {
 
     /// The current contents of `name`: a graph output, an observed value or a constant.
     public func value(named name: String) throws -> Tensor {
-        if let slot = slots[name] { return memory.read(slot) }
+        // Only values with their own memory survive a run: activations share an arena.
+        if let slot = slots[name], slot.buffer.map({ memory.pinned.contains($0) }) ?? true { return memory.read(slot) }
         throw EngineError.unknownValue(name: name)
     }
 

@@ -46,7 +46,9 @@ struct PlanCompiler {
     var padFusions: [Int: (pad: Int, input: String, pads: [Int])] = [:]
 
     mutating func compile() throws {
-        for input in graph.inputs { _ = slot(for: input.name) }
+        for input in graph.inputs {
+            if let b = slot(for: input.name).buffer { memory.pin(b) }
+        }
         try findPadFusions()
         for index in analysis.order where !fused.contains(index) {
             let node = graph.nodes[index]
@@ -57,7 +59,22 @@ struct PlanCompiler {
         // Graph outputs that are constants still need slots.
         for output in graph.outputs where slots[output.name] == nil { _ = slot(for: output.name) }
         for name in options.observed where slots[name] == nil && analysis.values[name] != nil { _ = slot(for: name) }
-        finishWorkspace()
+        for name in Set(graph.outputs.map(\.name)).union(options.observed) {
+            if let b = slots[name]?.buffer { memory.pin(b) }
+        }
+        placeBuffers()
+    }
+
+    /// Gives every activation buffer memory, sharing between buffers not alive at once.
+    func placeBuffers() {
+        var lifetimes: [Int: ClosedRange<Int>] = [:]
+        for (i, step) in steps.enumerated() {
+            for b in step.readBuffers + step.writtenBuffers {
+                let life = lifetimes[b].map { min($0.lowerBound, i)...max($0.upperBound, i) } ?? i...i
+                lifetimes[b] = life
+            }
+        }
+        memory.place(lifetimes: lifetimes)
     }
 
     // MARK: Slots
@@ -68,8 +85,11 @@ struct PlanCompiler {
         let value = analysis.values[name]!
         var s = Slot(type: value.type, buffer: nil, tensor: nil)
         if value.type.dataType == .float32 {
-            s.buffer = memory.allocate(value.type.count)
-            if let c = value.constant { memory.write(c, to: s) }
+            s.buffer = memory.reserve(value.type.count)
+            if let c = value.constant {
+                memory.pin(s.buffer!)
+                memory.write(c, to: s)
+            }
         } else {
             s.tensor = memory.addTensor(value.constant)
         }
@@ -201,13 +221,13 @@ struct PlanCompiler {
         guard size > 0 else { return nil }
         if size > workspaceSize {
             // Grow: steps compiled so far keep their (smaller) workspace; new ones share the larger.
-            workspace = memory.buffers[memory.allocate(size)]
+            let index = memory.reserve(size)
+            memory.pin(index)
+            workspace = memory.pointer(index)
             workspaceSize = size
         }
         return workspace
     }
-
-    mutating func finishWorkspace() {}
 
     // MARK: Convolution
 

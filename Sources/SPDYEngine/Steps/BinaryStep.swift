@@ -26,6 +26,8 @@ final class BinaryStep: PlanStep {
     }
 
     var kernel: String { "\(operation.rawValue) broadcast\(dims)\(activation)" }
+    var readBuffers: [Int] { [a, b] }
+    var writtenBuffers: [Int] { [output] }
 
     /// Merges adjacent dimensions whose broadcast pattern agrees for both operands.
     static func coalesce(_ out: [Int], _ sa: [Int], _ sb: [Int]) -> ([Int], [Int], [Int]) {
@@ -55,8 +57,8 @@ final class BinaryStep: PlanStep {
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let pa = UnsafePointer(memory.buffers[a]), pb = UnsafePointer(memory.buffers[b])
-        let py = memory.buffers[output]
+        let pa = UnsafePointer(memory.pointer(a)), pb = UnsafePointer(memory.pointer(b))
+        let py = memory.pointer(output)
         let inner = dims[dims.count - 1]
         let ia = stridesA[dims.count - 1], ib = stridesB[dims.count - 1]
         let outerCount = count / inner

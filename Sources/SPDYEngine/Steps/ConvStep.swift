@@ -2,7 +2,7 @@ import SPDYKernels
 
 /// A 2-D convolution (BatchNorm folded in, activation fused): 1×1 convolutions as one sgemm per
 /// image, depthwise ones directly, the rest by im2col + sgemm per image and group.
-final class ConvStep: PlanStep {
+final class ConvStep: SingleInputStep {
     let nodeName: String
     let geometry: ConvGeometry
     /// OIHW weights (BatchNorm already folded in).
@@ -50,8 +50,8 @@ final class ConvStep: PlanStep {
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let g = geometry
-        let x = UnsafePointer(memory.buffers[input])
-        let y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input))
+        let y = memory.pointer(output)
         let plane = g.outHeight * g.outWidth
         if g.isDepthwise {
             let (w, b) = (UnsafePointer(weight), bias.map { UnsafePointer($0) })

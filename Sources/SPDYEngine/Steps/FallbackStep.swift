@@ -28,6 +28,8 @@ final class FallbackStep: PlanStep {
     }
 
     var kernel: String { "reference \(node.opType)" }
+    var readBuffers: [Int] { inputSlots.compactMap { $0?.buffer } }
+    var writtenBuffers: [Int] { outputSlots.compactMap { $0?.buffer } }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let inputs: [Tensor?] = zip(inputSlots, constants).map { slot, constant in constant ?? slot.map { memory.read($0) } }
@@ -43,7 +45,7 @@ extension PlanMemory {
     /// The value in `slot` as a tensor (a copy for float buffers).
     func read(_ slot: Slot) -> Tensor {
         if let b = slot.buffer {
-            return Tensor(shape: slot.type.shape, floats: Array(UnsafeBufferPointer(start: buffers[b], count: slot.type.count)))
+            return Tensor(shape: slot.type.shape, floats: Array(UnsafeBufferPointer(start: pointer(b), count: slot.type.count)))
         }
         guard let t = slot.tensor, let value = tensors[t] else { preconditionFailure("slot has no value") }
         return value
@@ -53,7 +55,7 @@ extension PlanMemory {
     func write(_ value: Tensor, to slot: Slot) {
         precondition(value.shape == slot.type.shape, "shape \(value.shape) for slot of \(slot.type)")
         if let b = slot.buffer {
-            value.withUnsafeFloats { src in buffers[b].update(from: src.baseAddress!, count: src.count) }
+            value.withUnsafeFloats { src in pointer(b).update(from: src.baseAddress!, count: src.count) }
         } else if let t = slot.tensor {
             tensors[t] = value
         }

@@ -2,7 +2,7 @@ import SPDYKernels
 import SPDYTensor
 
 /// A general axis permutation of a float tensor, copying with precomputed source strides.
-final class TransposeStep: PlanStep {
+final class TransposeStep: SingleInputStep {
     let nodeName: String
     let outShape: [Int]
     /// Source stride for each output axis.
@@ -20,7 +20,7 @@ final class TransposeStep: PlanStep {
     var kernel: String { "Transpose" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let rank = outShape.count
         if rank == 0 { y[0] = x[0]; return }
         let inner = outShape[rank - 1], innerStride = sourceStrides[rank - 1]
@@ -62,11 +62,13 @@ final class ConcatStep: PlanStep {
     }
 
     var kernel: String { "Concat" }
+    var readBuffers: [Int] { inputs }
+    var writtenBuffers: [Int] { [output] }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let y = memory.buffers[output]
+        let y = memory.pointer(output)
         let total = blocks.reduce(0, +)
-        let sources = inputs.map { UnsafePointer(memory.buffers[$0]) }
+        let sources = inputs.map { UnsafePointer(memory.pointer($0)) }
         let blocks = blocks
         pool.parallelFor(outer, grain: 1) { range in
             for o in range {
@@ -82,7 +84,7 @@ final class ConcatStep: PlanStep {
 
 /// Copies a float buffer (an alias that must not share storage, e.g. a graph output that is
 /// also an input).
-final class CopyStep: PlanStep {
+final class CopyStep: SingleInputStep {
     let nodeName: String
     let count: Int
     let input: Int, output: Int
@@ -96,6 +98,6 @@ final class CopyStep: PlanStep {
     var kernel: String { "copy" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        memory.buffers[output].update(from: memory.buffers[input], count: count)
+        memory.pointer(output).update(from: memory.pointer(input), count: count)
     }
 }

@@ -3,7 +3,7 @@ import SPDYKernels
 /// A product with a constant weight: Y[M×N] = alpha · X[M×K] · W + bias, for Gemm and for
 /// MatMul with a constant right operand (leading dimensions of X flattened into M).
 /// W is kept as the model stores it: [K×N], or [N×K] when `weightTransposed` (Gemm transB).
-final class LinearStep: PlanStep {
+final class LinearStep: SingleInputStep {
     let nodeName: String
     let m: Int, n: Int, k: Int
     let alpha: Float
@@ -44,8 +44,8 @@ final class LinearStep: PlanStep {
     var kernel: String { "Linear \(k)->\(n) sgemm\(bias != nil ? "+bias" : "")\(activation)" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input])
-        let y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input))
+        let y = memory.pointer(output)
         GEMM.sgemm(transA: inputTransposed, transB: weightTransposed, m: m, n: n, k: k, alpha: alpha,
                    a: x, lda: inputTransposed ? m : k, b: weight, ldb: weightTransposed ? k : n, c: y, ldc: n)
         guard bias != nil || activation != .none else { return }
@@ -88,10 +88,12 @@ final class BatchedMatMulStep: PlanStep {
     }
 
     var kernel: String { "MatMul batched[\(aBatch.count)] sgemm" }
+    var readBuffers: [Int] { [a, b] }
+    var writtenBuffers: [Int] { [output] }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let pa = UnsafePointer(memory.buffers[a]), pb = UnsafePointer(memory.buffers[b])
-        let pc = memory.buffers[output]
+        let pa = UnsafePointer(memory.pointer(a)), pb = UnsafePointer(memory.pointer(b))
+        let pc = memory.pointer(output)
         let (m, n, k, aBatch, bBatch) = (m, n, k, aBatch, bBatch)
         // Small products: one thread per batch slice is better than OpenBLAS threading each.
         for i in 0..<aBatch.count {

@@ -1,7 +1,7 @@
 import SPDYKernels
 
 /// Max or average pooling over NCHW windows (global pooling is a window over the whole plane).
-final class PoolStep: PlanStep {
+final class PoolStep: SingleInputStep {
     enum Kind { case max, average(countIncludePad: Bool) }
 
     let nodeName: String
@@ -25,7 +25,7 @@ final class PoolStep: PlanStep {
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let g = geometry, kind = kind
         let (ih, iw, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
         pool.parallelFor(g.batch * g.inChannels, grain: 4) { range in
@@ -66,7 +66,7 @@ final class PoolStep: PlanStep {
 }
 
 /// Mean over each plane of NCHW data (GlobalAveragePool; ReduceMean over H and W).
-final class GlobalAveragePoolStep: PlanStep {
+final class GlobalAveragePoolStep: SingleInputStep {
     let nodeName: String
     let planes: Int, planeSize: Int
     let input: Int, output: Int
@@ -80,7 +80,7 @@ final class GlobalAveragePoolStep: PlanStep {
     var kernel: String { "GlobalAveragePool" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let size = planeSize
         pool.parallelFor(planes, grain: 16) { range in
             for p in range {

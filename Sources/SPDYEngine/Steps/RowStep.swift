@@ -2,7 +2,7 @@ import Foundation
 import SPDYKernels
 
 /// Softmax over the last axis, row by row.
-final class SoftmaxStep: PlanStep {
+final class SoftmaxStep: SingleInputStep {
     let nodeName: String
     let rows: Int, width: Int
     let logarithmic: Bool
@@ -18,7 +18,7 @@ final class SoftmaxStep: PlanStep {
     var kernel: String { logarithmic ? "LogSoftmax rows" : "Softmax rows" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let (w, log) = (width, logarithmic)
         pool.parallelFor(rows, grain: 16) { range in
             for r in range {
@@ -41,7 +41,7 @@ final class SoftmaxStep: PlanStep {
 }
 
 /// LayerNormalization over the trailing `width` elements with scale and bias.
-final class LayerNormStep: PlanStep {
+final class LayerNormStep: SingleInputStep {
     let nodeName: String
     let rows: Int, width: Int
     let epsilon: Float
@@ -58,7 +58,7 @@ final class LayerNormStep: PlanStep {
     var kernel: String { "LayerNorm rows" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let (w, eps) = (width, epsilon)
         scale.withUnsafeBufferPointer { g in
             bias.withUnsafeBufferPointer { b in
@@ -82,7 +82,7 @@ final class LayerNormStep: PlanStep {
 
 /// Per-channel affine map y = x·scale[c] + shift[c] over NC… data (a BatchNormalization that
 /// could not be folded into a convolution), with an optional fused activation.
-final class ChannelAffineStep: PlanStep {
+final class ChannelAffineStep: SingleInputStep {
     let nodeName: String
     let batch: Int, channels: Int, plane: Int
     let scale: [Float], shift: [Float]
@@ -101,7 +101,7 @@ final class ChannelAffineStep: PlanStep {
     var kernel: String { "BatchNorm affine\(activation)" }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let (c, p, act) = (channels, plane, activation)
         scale.withUnsafeBufferPointer { s in
             shift.withUnsafeBufferPointer { t in

@@ -2,7 +2,7 @@ import Foundation
 import SPDYKernels
 
 /// An elementwise float function applied over a whole tensor.
-final class UnaryStep: PlanStep {
+final class UnaryStep: SingleInputStep {
     enum Function: String {
         case relu, sigmoid, tanh, erf, exp, log, sqrt, reciprocal, abs, neg, silu
     }
@@ -25,7 +25,7 @@ final class UnaryStep: PlanStep {
     var kernel: String { clip.map { "Clip(\($0.0),\($0.1))" } ?? function.rawValue }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let x = UnsafePointer(memory.buffers[input]), y = memory.buffers[output]
+        let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let f = function
         if let (lo, hi) = clip {
             pool.parallelFor(count, grain: 4096) { r in for i in r { y[i] = min(max(x[i], lo), hi) } }
