@@ -142,13 +142,13 @@ struct PlanCompiler {
             }
         case "BatchNormalization" where floatIn:
             if try emitBatchNorm(node) { return }
-        case "Softmax", "LogSoftmax" where floatIn:
+        case "Softmax" where floatIn, "LogSoftmax" where floatIn:
             if try emitSoftmax(node) { return }
         case "LayerNormalization" where floatIn:
             if try emitLayerNorm(node) { return }
         case "ReduceMean" where floatIn:
             if try emitDecomposedLayerNorm(node, index: index) { return }
-        case "MaxPool", "AveragePool" where floatIn:
+        case "MaxPool" where floatIn, "AveragePool" where floatIn:
             if try emitPool(node) { return }
         case "GlobalAveragePool" where floatIn:
             let x = type(node.inputs[0])
