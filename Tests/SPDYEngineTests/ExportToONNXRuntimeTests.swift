@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import SPDYEngine
+import SPDYGraph
+import SPDYONNX
+import SPDYTensor
+
+/// Models we write are models ONNX Runtime runs: export (with zeroed weights, as a pruned model
+/// has), run both engines on the same inputs, compare.
+@Suite("Exported models run in ONNX Runtime", .serialized)
+struct ExportToONNXRuntimeTests {
+    static var python: String {
+        ProcessInfo.processInfo.environment["SPDY_PYTHON"]
+            ?? ReferenceFixture.repositoryRoot.appendingPathComponent(".venv/bin/python").path
+    }
+
+    /// Runs `model` in ONNX Runtime on `feeds`; returns its outputs by name.
+    func onnxRuntime(_ model: URL, _ feeds: [String: Tensor], in directory: URL) throws -> [String: Tensor] {
+        for (name, t) in feeds { try NPY.write(t, to: directory.appendingPathComponent("\(name).npy")) }
+        let outputs = directory.appendingPathComponent("ort-out")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [ReferenceFixture.repositoryRoot.appendingPathComponent("scripts/python/ort_bench.py").path,
+                             "--model", model.path, "--inputs", directory.path, "--warmup", "0", "--repetitions", "1",
+                             "--outputs", outputs.path, "--no-optimizations"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        let message = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "ort_bench.py failed: \(String(decoding: message, as: UTF8.self))")
+        var result: [String: Tensor] = [:]
+        for file in try FileManager.default.contentsOfDirectory(atPath: outputs.path) where file.hasSuffix(".npy") {
+            result[String(file.dropLast(4))] = try NPY.read(contentsOf: outputs.appendingPathComponent(file))
+        }
+        return result
+    }
+
+    func compare(_ graph: Graph, feeds: [String: Tensor]) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spdy-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("model.onnx")
+        try ONNXModel.write(graph, to: model)
+        let theirs = try onnxRuntime(model, feeds, in: directory)
+        let ours = try ExecutionPlan(graph: try ONNXModel.load(contentsOf: model), inputShapes: feeds.mapValues(\.shape),
+                                     options: EngineOptions(threads: 2)).run(feeds)
+        for output in graph.outputs {
+            let a = try #require(ours[output.name]), b = try #require(theirs[output.name], "ORT lacks \(output.name)")
+            #expect(maxAbsDifference(a, b) <= 1e-4 * max(maxAbs(b), 1e-6), "\(output.name)")
+        }
+    }
+
+    @Test("ResNet-18 with 90% of every conv weight zeroed (magnitude), exported")
+    func prunedResNet() throws {
+        let fixture = try ReferenceFixture("resnet18")
+        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
+        let feeds = try fixture.inputs()
+        let analysis = try StaticAnalysis(graph, inputShapes: feeds.mapValues(\.shape))
+        for layer in PrunableLayer.discover(in: graph, analysis: analysis) where layer.opType == "Conv" {
+            let w = try #require(graph.initializers[layer.id])
+            let threshold = w.floats.map(abs).sorted()[Int(Double(w.count) * 0.9)]
+            graph.initializers[layer.id] = w.mapFloats { abs($0) < threshold ? 0 : $0 }
+        }
+        try compare(graph, feeds: feeds)
+    }
+
+    @Test("MiniLM imported from safetensors, exported with its sentence-embedding head")
+    func miniLMFromSafetensors() throws {
+        let fixture = try ReferenceFixture("minilm")
+        let folder = try #require(fixture.manifest.hf_dir, "manifest lacks hf_dir")
+        var graph = try BERTImporter.importFolder(URL(fileURLWithPath: folder))
+        try graph.appendSentenceEmbedding()
+        try compare(graph, feeds: try fixture.inputs())
+    }
+}
