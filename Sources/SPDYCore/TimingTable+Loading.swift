@@ -45,7 +45,7 @@ extension TimingTable {
         } catch let error as TimingTableError {
             throw TimingTableError(issues: error.issues.map { issue in
                 var issue = issue
-                issue.file = issue.file ?? file
+                issue.file = file ?? issue.file
                 return issue
             })
         } catch let error as DecodingError {

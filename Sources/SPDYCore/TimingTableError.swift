@@ -109,7 +109,7 @@ extension TimingTableIssue.Kind {
         case let .invalidBase(value):
             return "base time \(value) is not a positive finite number of seconds"
         case let .invalidOverhead(value):
-            return "overhead (base − prunable) \(value) s is negative or not finite"
+            return "overhead \(value) s (base − prunable) is negative or not finite"
         case .noLayers:
             return "the table lists no layers"
         case let .unsupportedFormatVersion(version):
