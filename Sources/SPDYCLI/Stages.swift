@@ -2,5 +2,5 @@ import ArgumentParser
 
 extension SPDYCommand {
     /// Every subcommand, in pipeline order.
-    static let stages: [any ParsableCommand.Type] = []
+    static let stages: [any ParsableCommand.Type] = [SolveCommand.self]
 }

@@ -134,6 +134,12 @@ private struct ReferenceTextParser {
         return grid
     }
 
+    /// Issues sorted by line (stable; issues without a line last).
+    func fileOrder(_ issues: [TimingTableIssue]) -> [TimingTableIssue] {
+        issues.enumerated().sorted { ($0.element.line ?? .max, $0.offset) < ($1.element.line ?? .max, $1.offset) }
+            .map(\.element)
+    }
+
     mutating func table(grid requested: SparsityGrid?, policy: TimingTable.RepairPolicy,
                         engine: String) throws(TimingTableError) -> TimingTable
     {
@@ -219,7 +225,7 @@ private struct ReferenceTextParser {
             }
             layers.append(LayerTiming(layer: layer, levels: levels))
         }
-        guard let base, let prunable else { throw TimingTableError(issues: issues) }
+        guard let base, let prunable else { throw TimingTableError(issues: fileOrder(issues)) }
         if layers.isEmpty && issues.isEmpty { issue(nil, nil, .noLayers) }
         // The declared prunable sum must match the dense times up to their printed rounding.
         let computed = layers.reduce(0) { $0 + $1.denseSeconds }
@@ -230,7 +236,7 @@ private struct ReferenceTextParser {
         }
         if base <= 0 { issue(nil, nil, .invalidBase(base)) }
         if base - prunable < 0 { issue(nil, nil, .invalidOverhead(base - prunable)) }
-        guard issues.isEmpty else { throw TimingTableError(issues: issues) }
+        guard issues.isEmpty else { throw TimingTableError(issues: fileOrder(issues)) }
         return try TimingTable(engine: engine, grid: grid, baseSeconds: base, overheadSeconds: base - prunable,
                                layers: layers, source: file, repairs: repairs)
     }

@@ -81,10 +81,10 @@ import Testing
         } throws: { error in
             let issues = (error as? TimingTableError)?.issues ?? []
             return issues == [
-                TimingTableIssue(file: "yolov5m_unstr.txt", line: 1770, layer: layer,
-                                 kind: .duplicatedLevel(.dense, sparsity: 0, firstLine: 1769)),
                 TimingTableIssue(file: "yolov5m_unstr.txt", line: 1768, layer: layer,
                                  kind: .missingLevels([SparsityLevel(41)], sparsities: [SparsityGrid.standard[SparsityLevel(41)]])),
+                TimingTableIssue(file: "yolov5m_unstr.txt", line: 1770, layer: layer,
+                                 kind: .duplicatedLevel(.dense, sparsity: 0, firstLine: 1769)),
             ]
         }
         let table = try Fixtures.table("yolov5m_unstr.txt", policy: .repairAll)
@@ -168,9 +168,9 @@ import Testing
         #expect(issues(replacing("0.05 \(Self.level(3))", with: "nan \(Self.level(3))"))
             .first { $0.line == 9 }?.kind == .malformedNumber("nan"))
         #expect(issues(replacing("0.05 \(Self.level(3))", with: "0.05 0.8000"))
-            == [TimingTableIssue(file: "t.txt", line: 9, layer: "a", kind: .levelNotOnGrid(sparsity: 0.8, grid: Self.grid)),
-                TimingTableIssue(file: "t.txt", line: 5, layer: "a",
-                                 kind: .missingLevels([SparsityLevel(3)], sparsities: [Self.grid[SparsityLevel(3)]]))])
+            == [TimingTableIssue(file: "t.txt", line: 5, layer: "a",
+                                 kind: .missingLevels([SparsityLevel(3)], sparsities: [Self.grid[SparsityLevel(3)]])),
+                TimingTableIssue(file: "t.txt", line: 9, layer: "a", kind: .levelNotOnGrid(sparsity: 0.8, grid: Self.grid))])
         #expect(issues(replacing("0.05 \(Self.level(3))", with: "-0.05 \(Self.level(3))"))
             .contains { $0.line == 9 && $0.kind == .nonPositiveTime(-0.05) })
         #expect(issues(replacing("0.2 0.0000", with: "0.2 0.0000 extra"))
