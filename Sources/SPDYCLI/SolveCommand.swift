@@ -57,7 +57,12 @@ struct SolveCommand: ParsableCommand {
         } catch let error as TimingTableError {
             try fail(error.description, hint: repair ? nil : "run with --repair to load it with explicit repairs")
         } catch let error as BudgetError {
-            try fail(error.description, hint: nil)
+            switch error {
+            case let .infeasible(_, maximum), let .infeasibleAfterRounding(_, maximum, _):
+                try fail(error.description, hint: nil, largestAchievableSpeedup: maximum)
+            default:
+                try fail(error.description, hint: nil)
+            }
         } catch let error as DPSolver.SolveError {
             try fail(error.description, hint: nil)
         } catch let error as CocoaError {
@@ -65,9 +70,17 @@ struct SolveCommand: ParsableCommand {
         }
     }
 
-    private func fail(_ message: String, hint: String?) throws -> Never {
+    /// Reports an error (also as JSON on standard output with `--json`) and exits with status 1.
+    private func fail(_ message: String, hint: String?, largestAchievableSpeedup: Double? = nil) throws -> Never {
         printError("error: " + message)
         if let hint { printError("hint: " + hint) }
+        if json {
+            var object: [String: Any] = ["error": message]
+            if let largestAchievableSpeedup { object["largestAchievableSpeedup"] = largestAchievableSpeedup }
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
         throw ExitCode.failure
     }
 }
