@@ -150,7 +150,6 @@ public final class DPSolver {
             let rowLow = previousLow + minTick
             let rowHigh = min(buckets, previousHigh + maxTick)
             let row = base + l * rowStride
-            let previous = base + (l - 1) * rowStride
             low[l] = rowLow
             high[l] = rowHigh
             guard rowLow <= rowHigh else { previousLow = rowLow; previousHigh = rowHigh; continue }
@@ -166,6 +165,7 @@ public final class DPSolver {
                 let start = previousLow + tick
                 let end = min(previousHigh + tick, buckets)
                 guard start <= end else { continue }
+                let previous = base + (l - 1) * rowStride
                 relax(destination: row + start, source: previous + (start - tick), count: end - start + 1, cost: cost)
             }
             previousLow = rowLow
@@ -199,18 +199,4 @@ public final class DPSolver {
         }
         return bestBucket >= 0 ? Outcome(cost: best, bucketsUsed: bestBucket) : nil
     }
-}
-
-/// A solved profile: the level of every table layer, its cost and predicted time and speedup.
-public struct DPSolution: Hashable, Sendable {
-    /// The level of every table layer (table order; excluded layers dense).
-    public var levels: [SparsityLevel]
-    /// The total cost of the chosen levels.
-    public var cost: Double
-    /// The buckets the chosen levels use (≤ B).
-    public var bucketsUsed: Int
-    /// The exact predicted end-to-end time on the timing model.
-    public var predictedSeconds: Double
-    /// The exact predicted speedup `base / predictedSeconds`.
-    public var predictedSpeedup: Double
 }
