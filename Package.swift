@@ -38,6 +38,7 @@ let package = Package(
                 dependencies: ["SPDYCore", "SPDYEngine", "SPDYONNX",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "spdy", dependencies: ["SPDYCLI"]),
+        .executableTarget(name: "solver-bench", dependencies: ["SPDYCore"], path: "Benchmarks/SolverBench"),
         .testTarget(name: "SPDYCoreTests", dependencies: ["SPDYCore"]),
         .testTarget(name: "SPDYTensorTests", dependencies: ["SPDYTensor"]),
         .testTarget(name: "SPDYGraphTests", dependencies: ["SPDYGraph"]),

@@ -2,5 +2,7 @@ import ArgumentParser
 
 extension SPDYCommand {
     /// Every subcommand, in pipeline order.
-    static let stages: [any ParsableCommand.Type] = [InspectCommand.self, RunCommand.self, BenchCommand.self]
+    static let stages: [any ParsableCommand.Type] = [
+        InspectCommand.self, RunCommand.self, BenchCommand.self, SolveCommand.self,
+    ]
 }
