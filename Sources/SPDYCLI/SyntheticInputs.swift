@@ -1,3 +1,4 @@
+import SPDYCore
 import SPDYGraph
 import SPDYTensor
 
@@ -5,7 +6,7 @@ import SPDYTensor
 /// small range, attention masks of ones and token types of zeros (recognised by name).
 enum SyntheticInputs {
     static func make(for graph: Graph, shapes: [String: [Int]], seed: UInt64 = 42) -> [String: Tensor] {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var feeds: [String: Tensor] = [:]
         for input in graph.inputs {
             let shape = shapes[input.name] ?? []
@@ -28,24 +29,11 @@ enum SyntheticInputs {
     }
 }
 
-/// A small seeded generator (SplitMix64) with a Box–Muller normal.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-
+extension SplitMix64 {
+    /// A standard-normal float (Box–Muller).
     mutating func normal() -> Float {
-        let u = max(uniform(), 1e-7), v = uniform()
-        return (-2 * logf(u)).squareRoot() * cosf(2 * .pi * v)
+        let u = max(nextUnitDouble(), 1e-12), v = nextUnitDouble()
+        return Float((-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * .pi * v))
     }
 }
 
