@@ -4,10 +4,18 @@ public enum Im2col {
     /// into `columns` (row-major, patchSize rows, OH·OW columns). Out-of-image taps are zero.
     @inlinable
     public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>) {
+        unfold(g, input: input, columns: columns, channels: 0..<g.groupInChannels)
+    }
+
+    /// The rows of input channels `channels` only (rows c·kh·kw ..< (c+1)·kh·kw), so threads can
+    /// unfold disjoint channel ranges.
+    @inlinable
+    public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+                              channels: Range<Int>) {
         let oh = g.outHeight, ow = g.outWidth, ih = g.inHeight, iw = g.inWidth
         let plane = oh * ow
-        var row = 0
-        for c in 0..<g.groupInChannels {
+        var row = channels.lowerBound * g.kernelHeight * g.kernelWidth
+        for c in channels {
             let channel = input + c * ih * iw
             for ky in 0..<g.kernelHeight {
                 for kx in 0..<g.kernelWidth {

@@ -4,16 +4,17 @@ import CBLAS
 /// The engine's parallelism: a fixed thread count shared by our kernels and OpenBLAS.
 ///
 /// Work is split into `threads` contiguous chunks run with `DispatchQueue.concurrentPerform`,
-/// which uses the process-wide worker pool; OpenBLAS is told the same count.
+/// which uses the process-wide worker pool. OpenBLAS runs single-threaded inside each chunk:
+/// all parallelism is ours (see `GEMM.sgemm(pool:…)`), so no two thread pools compete.
 public struct ThreadPool: Sendable {
     /// The number of threads kernels may use (≥ 1).
     public let threads: Int
 
-    /// A pool of `threads` threads; also sets OpenBLAS's thread count.
+    /// A pool of `threads` threads; also makes OpenBLAS single-threaded.
     public init(threads: Int) {
         precondition(threads >= 1, "thread count must be at least 1")
         self.threads = threads
-        openblas_set_num_threads(Int32(threads))
+        openblas_set_num_threads(1)
     }
 
     /// Calls `body(range)` on disjoint chunks covering `0..<count`, in parallel when worthwhile.

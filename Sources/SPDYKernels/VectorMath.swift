@@ -7,10 +7,14 @@
 public enum VectorMath {
     public typealias V = SIMD8<Float>
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exp(_ v: V) -> V {
         let x = v.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.3))
-        let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+        // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick: the integer lands in
+        // the low mantissa bits of t, no float→int conversion needed.
+        let magic = V(repeating: 12_582_912)
+        let t = x * 1.44269504088896341 + magic
+        let n = t - magic
         var r = x - n * 0.693359375
         r = r - n * -2.12194440e-4
         let z = r * r
@@ -21,12 +25,12 @@ public enum VectorMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let y = p * z + r + 1
-        let bits = SIMD8<Int32>(n) &+ 127
-        let scale = unsafeBitCast(bits &<< 23, to: V.self)
+        let k = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let scale = unsafeBitCast((k &+ 127) &<< 23, to: V.self)
         return y * scale
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func erf(_ v: V) -> V {
         let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self)
         let a = unsafeBitCast(bits & 0x7FFF_FFFF, to: V.self)
@@ -42,7 +46,7 @@ public enum VectorMath {
     }
 
     /// Applies `f` lane-wise over `count` elements, with a scalar tail through the same code.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, _ f: (V) -> V) {
         var i = 0
         while i + 8 <= count {
@@ -59,31 +63,37 @@ public enum VectorMath {
     }
 
     /// y = e^x.
+    @inlinable
     public static func exp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count) { exp($0) }
     }
 
     /// y = 1 / (1 + e^-x).
+    @inlinable
     public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count) { 1 / (1 + exp(-$0)) }
     }
 
     /// y = x / (1 + e^-x).
+    @inlinable
     public static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count) { $0 / (1 + exp(-$0)) }
     }
 
     /// y = erf(x).
+    @inlinable
     public static func erf(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count) { erf($0) }
     }
 
     /// y = 0.5 · x · (1 + erf(x / √2)), exact GELU.
+    @inlinable
     public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count) { 0.5 * $0 * (1 + erf($0 * 0.70710678118654752)) }
     }
 
     /// y = tanh(x) = 1 − 2 / (e^{2x} + 1).
+    @inlinable
     public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         map(x, y, count) { 1 - 2 / (exp(2 * $0) + 1) }
     }

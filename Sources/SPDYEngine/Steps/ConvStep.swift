@@ -77,11 +77,13 @@ final class ConvStep: SingleInputStep {
                 let dst = y + (n * g.outChannels + group * og) * plane
                 let w = UnsafePointer(weight + group * og * k)
                 if g.isPointwise {
-                    GEMM.sgemm(m: og, n: plane, k: k, a: w, lda: k, b: src, ldb: plane, c: dst, ldc: plane)
+                    GEMM.sgemm(pool: pool, m: og, n: plane, k: k, a: w, lda: k, b: src, ldb: plane, c: dst, ldc: plane)
                 } else {
                     guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
-                    Im2col.unfold(g, input: src, columns: columns)
-                    GEMM.sgemm(m: og, n: plane, k: k, a: w, lda: k, b: columns, ldb: plane, c: dst, ldc: plane)
+                    pool.parallelFor(g.groupInChannels, grain: 4) { channels in
+                        Im2col.unfold(g, input: src, columns: columns, channels: channels)
+                    }
+                    GEMM.sgemm(pool: pool, m: og, n: plane, k: k, a: w, lda: k, b: columns, ldb: plane, c: dst, ldc: plane)
                 }
             }
         }

@@ -46,7 +46,7 @@ final class LinearStep: SingleInputStep {
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let x = UnsafePointer(memory.pointer(input))
         let y = memory.pointer(output)
-        GEMM.sgemm(transA: inputTransposed, transB: weightTransposed, m: m, n: n, k: k, alpha: alpha,
+        GEMM.sgemm(pool: pool, transA: inputTransposed, transB: weightTransposed, m: m, n: n, k: k, alpha: alpha,
                    a: x, lda: inputTransposed ? m : k, b: weight, ldb: weightTransposed ? k : n, c: y, ldc: n)
         guard bias != nil || activation != .none else { return }
         let (b, act, n) = (bias.map { UnsafePointer($0) }, activation, n)
@@ -95,10 +95,12 @@ final class BatchedMatMulStep: PlanStep {
         let pa = UnsafePointer(memory.pointer(a)), pb = UnsafePointer(memory.pointer(b))
         let pc = memory.pointer(output)
         let (m, n, k, aBatch, bBatch) = (m, n, k, aBatch, bBatch)
-        // Small products: one thread per batch slice is better than OpenBLAS threading each.
-        for i in 0..<aBatch.count {
-            GEMM.sgemm(m: m, n: n, k: k, a: pa + aBatch[i] * m * k, lda: k, b: pb + bBatch[i] * k * n, ldb: n,
-                       c: pc + i * m * n, ldc: n)
+        // Small products: threads take whole batch slices, each a single-threaded sgemm.
+        pool.parallelFor(aBatch.count, grain: 1) { range in
+            for i in range {
+                GEMM.sgemm(m: m, n: n, k: k, a: pa + aBatch[i] * m * k, lda: k, b: pb + bBatch[i] * k * n, ldb: n,
+                           c: pc + i * m * n, ldc: n)
+            }
         }
     }
 }
