@@ -320,7 +320,7 @@ struct PlanCompiler {
             out = graph.nodes[next].outputs[0]
         }
         let (activation, final) = fuseActivation(after: out)
-        let ws = requestWorkspace(ConvStep.workspaceSize(g))
+        let ws = requestWorkspace(ConvStep.workspaceSize(g) * (g.batch >= options.threads ? options.threads : 1))
         guard type(final).shape == [g.batch, g.outChannels, g.outHeight, g.outWidth] else {
             throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "engine geometry disagrees with inferred shape (internal)")
         }

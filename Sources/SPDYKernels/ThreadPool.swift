@@ -17,6 +17,25 @@ public struct ThreadPool: Sendable {
         openblas_set_num_threads(1)
     }
 
+    /// Calls `body(chunk, range)` for `threads` disjoint chunks of `0..<count` (fewer when
+    /// `count` is smaller); `chunk` indexes per-thread scratch memory.
+    @inlinable
+    public func parallelChunks(_ count: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+        if count <= 0 { return }
+        let chunks = min(threads, count)
+        if chunks == 1 {
+            body(0, 0..<count)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            nonisolated(unsafe) let escapable = escapable
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = count * c / chunks, hi = count * (c + 1) / chunks
+                if lo < hi { escapable(c, lo..<hi) }
+            }
+        }
+    }
+
     /// Calls `body(range)` on disjoint chunks covering `0..<count`, in parallel when worthwhile.
     /// `grain` is the smallest chunk worth a thread.
     @inlinable

@@ -37,7 +37,7 @@ final class ConvStep: SingleInputStep {
         bias?.deallocate()
     }
 
-    /// Scratch elements an im2col convolution of this geometry needs.
+    /// Scratch elements an im2col convolution of this geometry needs, per thread.
     static func workspaceSize(_ g: ConvGeometry) -> Int {
         g.isPointwise || g.isDepthwise ? 0 : g.patchSize * g.outHeight * g.outWidth
     }
@@ -71,6 +71,43 @@ final class ConvStep: SingleInputStep {
         }
         let inPlane = g.inHeight * g.inWidth
         let og = g.groupOutChannels, k = g.patchSize
+        if g.batch >= pool.threads && pool.threads > 1 {
+            // Whole images per thread, each with its own scratch: no split products.
+            let w = UnsafePointer(weight), perThread = ConvStep.workspaceSize(g)
+            pool.parallelChunks(g.batch) { chunk, images in
+                let columns = workspace.map { $0 + chunk * perThread }
+                for n in images {
+                    for group in 0..<g.groups {
+                        let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
+                        let dst = y + (n * g.outChannels + group * og) * plane
+                        let wg = w + group * og * k
+                        if g.isPointwise {
+                            GEMM.sgemm(m: og, n: plane, k: k, a: wg, lda: k, b: src, ldb: plane, c: dst, ldc: plane)
+                        } else {
+                            Im2col.unfold(g, input: src, columns: columns!)
+                            GEMM.sgemm(m: og, n: plane, k: k, a: wg, lda: k, b: columns!, ldb: plane, c: dst, ldc: plane)
+                        }
+                    }
+                }
+            }
+        } else {
+            try convolveImageByImage(memory, pool)
+        }
+        let (b, act, oc) = (bias.map { UnsafePointer($0) }, activation, g.outChannels)
+        if b != nil || act != .none {
+            pool.parallelFor(g.batch * oc, grain: 16) { rows in
+                addBiasAndActivate(y, rows: rows, width: plane, bias: b, biasIndex: { $0 % oc }, activation: act)
+            }
+        }
+    }
+
+    /// One image at a time, each product split over the threads (batch smaller than threads).
+    private func convolveImageByImage(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let g = geometry
+        let x = UnsafePointer(memory.pointer(input))
+        let y = memory.pointer(output)
+        let plane = g.outHeight * g.outWidth, inPlane = g.inHeight * g.inWidth
+        let og = g.groupOutChannels, k = g.patchSize
         for n in 0..<g.batch {
             for group in 0..<g.groups {
                 let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
@@ -85,12 +122,6 @@ final class ConvStep: SingleInputStep {
                     }
                     GEMM.sgemm(pool: pool, m: og, n: plane, k: k, a: w, lda: k, b: columns, ldb: plane, c: dst, ldc: plane)
                 }
-            }
-        }
-        let (b, act, oc) = (bias.map { UnsafePointer($0) }, activation, g.outChannels)
-        if b != nil || act != .none {
-            pool.parallelFor(g.batch * oc, grain: 16) { rows in
-                addBiasAndActivate(y, rows: rows, width: plane, bias: b, biasIndex: { $0 % oc }, activation: act)
             }
         }
     }
