@@ -45,7 +45,7 @@ struct SolveCommand: ParsableCommand {
                                              policy: repair ? .repairAll : .strict)
             for repair in table.repairs { printError("repaired: \(repair)") }
             let exclusions = Set(excluded.map(LayerID.init(_:)))
-            let problem = try SolverProblem(table: table, speedup: speedup, excluding: exclusions, buckets: buckets)
+            let problem = try SolverProblem.refining(table: table, speedup: speedup, excluding: exclusions, buckets: buckets)
             let solution = try DPSolver(problem: problem)
                 .solve(costs: problem.costs(coefficients: Array(repeating: 1, count: problem.layerCount)))
             let profile = Profile(table: table, levels: solution.levels, method: "dp-prior", targetSpeedup: speedup)

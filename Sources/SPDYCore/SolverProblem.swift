@@ -66,6 +66,24 @@ public struct SolverProblem: Sendable {
         maximumTicks = maximum
     }
 
+    /// The problem with the fewest buckets (starting at `buckets`, ×10 per step, at most
+    /// `maximumBuckets`) whose rounding still certifies the target: near the timing model's
+    /// maximum speedup, rounding every time up by < 1 bucket can leave no certified profile at
+    /// 10 000 buckets although one exists; finer buckets shrink that band L/B-fold.
+    public static func refining(table: TimingTable, speedup: Double, excluding excluded: Set<LayerID> = [],
+                                buckets: Int = SolverProblem.defaultBuckets,
+                                maximumBuckets: Int = 200_000) throws(BudgetError) -> SolverProblem {
+        var current = buckets
+        while true {
+            do {
+                return try SolverProblem(table: table, speedup: speedup, excluding: excluded, buckets: current)
+            } catch {
+                guard case .infeasibleAfterRounding = error, current < maximumBuckets else { throw error }
+                current = min(current * 10, maximumBuckets)
+            }
+        }
+    }
+
     /// The number of searched layers L.
     public var layerCount: Int { budget.searchedLayers.count }
 

@@ -95,3 +95,37 @@ struct CLITests {
         #expect(result.stderr.contains("input"), "\(result.stderr)")
     }
 }
+
+/// `spdy solve` on a published DeepSparse table.
+@Suite("spdy solve")
+struct SolveCLITests {
+    static let table = SPDYBinary.repositoryRoot.appendingPathComponent("Tests/Fixtures/deepsparse-timings/rn18_unstr.txt").path
+
+    @Test("meets the target within 1%, charging excluded layers, with the uniform profile beside it")
+    func solvesWithExclusions() throws {
+        let result = try SPDYBinary.run(["solve", "--timings", Self.table, "--speedup", "2", "--exclude", "conv1", "--exclude", "fc"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("excluded (dense, charged): conv1, fc"))
+        #expect(result.stdout.contains("uniform"))
+        let json = try SPDYBinary.run(["solve", "--timings", Self.table, "--speedup", "2", "--exclude", "conv1", "--exclude", "fc", "--json"])
+        struct Report: Decodable {
+            struct Profile: Decodable {
+                struct Layer: Decodable { var layer: String; var level: Int }
+                var layers: [Layer]
+                var predictedSpeedup: Double
+            }
+            var profile: Profile
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
+        #expect(report.profile.predictedSpeedup >= 2 && report.profile.predictedSpeedup <= 2.02)
+        #expect(report.profile.layers.first { $0.layer == "conv1" }?.level == 0)
+        #expect(report.profile.layers.first { $0.layer == "fc" }?.level == 0)
+    }
+
+    @Test("an infeasible target fails with the largest achievable speedup")
+    func infeasible() throws {
+        let result = try SPDYBinary.run(["solve", "--timings", Self.table, "--speedup", "50"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("largest achievable speedup is 4.2"), "\(result.stderr)")
+    }
+}

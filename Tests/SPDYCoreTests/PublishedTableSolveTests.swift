@@ -70,6 +70,14 @@ import Testing
         #expect(edgeSolution.predictedSpeedup >= feasible * (1 - 1e-12))
         #expect(edgeSolution.predictedSpeedup <= feasible * 1.01)
         #expect(feasible >= maximum * (1 - Double(edge.layerCount) / Double(edge.buckets)))
+        // Between that edge and the maximum, finer buckets certify what 10 000 could not.
+        let beyond = feasible + (maximum - feasible) * 0.5
+        #expect((try? SolverProblem(table: table, speedup: beyond, excluding: excluded)) == nil)
+        let refined = try SolverProblem.refining(table: table, speedup: beyond, excluding: excluded)
+        let refinedSolution = try DPSolver(problem: refined)
+            .solve(costs: refined.costs(coefficients: Array(repeating: 1, count: refined.layerCount)))
+        #expect(refined.buckets > edge.buckets)
+        #expect(refinedSolution.predictedSpeedup >= beyond * (1 - 1e-12) && refinedSolution.predictedSpeedup <= beyond * 1.01)
         report.append("largest certified \(format4(feasible))× (\(String(format: "%.3f", (1 - feasible / maximum) * 100))% "
                       + "below the maximum \(format4(maximum))×) → \(format4(edgeSolution.predictedSpeedup))×")
         print("\(name): targets 1.2× … \(format4(maximum * 0.999))×, worst overshoot \(String(format: "%.3f", worst * 100))% "
