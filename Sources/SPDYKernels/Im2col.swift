@@ -2,18 +2,20 @@
 public enum Im2col {
     /// Writes the patch matrix of `input` (one image, CHW, starting at the group's first channel)
     /// into `columns` (row-major, patchSize rows, OH·OW columns). Out-of-image taps are zero.
+    /// `rowStride` (default OH·OW) lets several images share one wider matrix, side by side.
     @inlinable
-    public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>) {
-        unfold(g, input: input, columns: columns, channels: 0..<g.groupInChannels)
+    public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+                              rowStride: Int? = nil) {
+        unfold(g, input: input, columns: columns, channels: 0..<g.groupInChannels, rowStride: rowStride)
     }
 
     /// The rows of input channels `channels` only (rows c·kh·kw ..< (c+1)·kh·kw), so threads can
     /// unfold disjoint channel ranges.
     @inlinable
     public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
-                              channels: Range<Int>) {
+                              channels: Range<Int>, rowStride: Int? = nil) {
         let oh = g.outHeight, ow = g.outWidth, ih = g.inHeight, iw = g.inWidth
-        let plane = oh * ow
+        let plane = rowStride ?? oh * ow
         var row = channels.lowerBound * g.kernelHeight * g.kernelWidth
         for c in channels {
             let channel = input + c * ih * iw
