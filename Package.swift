@@ -39,6 +39,8 @@ let package = Package(
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "spdy", dependencies: ["SPDYCLI"]),
         .executableTarget(name: "solver-bench", dependencies: ["SPDYCore"], path: "Benchmarks/SolverBench"),
+        .executableTarget(name: "kernel-bench", dependencies: ["SPDYKernels"], path: "Benchmarks/KernelBench",
+                          swiftSettings: simdFlags),
         .testTarget(name: "SPDYCoreTests", dependencies: ["SPDYCore"]),
         .testTarget(name: "SPDYTensorTests", dependencies: ["SPDYTensor"]),
         .testTarget(name: "SPDYGraphTests", dependencies: ["SPDYGraph"]),

@@ -325,7 +325,8 @@ struct PlanCompiler {
             throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "engine geometry disagrees with inferred shape (internal)")
         }
         steps.append(ConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
-                              input: slot(for: inputName).buffer!, output: slot(for: final).buffer!, workspace: ws))
+                              input: slot(for: inputName).buffer!, output: slot(for: final).buffer!, workspace: ws,
+                              threads: options.threads))
         return true
     }
 

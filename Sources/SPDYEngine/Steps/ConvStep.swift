@@ -1,7 +1,8 @@
 import SPDYKernels
 
-/// A 2-D convolution (BatchNorm folded in, activation fused): 1×1 convolutions as one sgemm per
-/// image, depthwise ones directly, the rest by im2col + sgemm per image and group.
+/// A 2-D convolution (BatchNorm folded in, activation fused): 1×1 convolutions as one product per
+/// image, depthwise ones directly, the rest by im2col + product per image and group; products run
+/// on the packed micro-kernel (`PackedMatrix`), weights packed at compile time.
 final class ConvStep: SingleInputStep {
     let nodeName: String
     let geometry: ConvGeometry
@@ -12,9 +13,16 @@ final class ConvStep: SingleInputStep {
     let input: Int, output: Int
     /// Shared scratch for im2col (owned by the plan), large enough for one image and group.
     let workspace: UnsafeMutablePointer<Float>?
+    /// Each group's weights packed for the micro-kernel (none for depthwise).
+    let packed: [PackedMatrix]
+    /// Micro-kernel panel scratch, `packed[0].scratchPerThread` per thread.
+    let panelScratch: UnsafeMutablePointer<Float>
+    let threads: Int
+    /// A one-thread pool for products inside an already parallel region.
+    let serial = ThreadPool(threads: 1)
 
     init(nodeName: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?, activation: Activation,
-         input: Int, output: Int, workspace: UnsafeMutablePointer<Float>?) {
+         input: Int, output: Int, workspace: UnsafeMutablePointer<Float>?, threads: Int) {
         self.nodeName = nodeName
         self.geometry = geometry
         self.weight = .allocate(capacity: max(weight.count, 1))
@@ -30,9 +38,24 @@ final class ConvStep: SingleInputStep {
         self.input = input
         self.output = output
         self.workspace = workspace
+        self.threads = threads
+        let og = geometry.groupOutChannels, k = geometry.patchSize
+        let w = self.weight
+        packed = geometry.isDepthwise ? [] : (0..<geometry.groups).map {
+            PackedMatrix(rows: og, depth: k, a: w + $0 * og * k, lda: k)
+        }
+        let perThread = packed.first?.scratchPerThread ?? 0
+        panelScratch = .allocate(capacity: max(1, perThread * threads))
+    }
+
+    /// The panel scratch of thread chunk `chunk`.
+    func scratch(_ chunk: Int) -> UnsafeMutablePointer<Float> {
+        panelScratch + chunk * (packed.first?.scratchPerThread ?? 0)
     }
 
     deinit {
+        for p in packed { p.deallocate() }
+        panelScratch.deallocate()
         weight.deallocate()
         bias?.deallocate()
     }
@@ -88,24 +111,25 @@ final class ConvStep: SingleInputStep {
         let og = g.groupOutChannels, k = g.patchSize
         if g.batch >= pool.threads && (pool.threads > 1 || ConvStep.imagesPerProduct(g) > 1) {
             // Whole images per thread, each with its own scratch: no split products.
-            let w = UnsafePointer(weight), perThread = ConvStep.workspaceSize(g)
+            let perThread = ConvStep.workspaceSize(g)
             let grouped = ConvStep.imagesPerProduct(g)
             pool.parallelChunks(g.batch) { chunk, images in
                 let columns = workspace.map { $0 + chunk * perThread }
                 if grouped > 1, let columns {
-                    self.convolveGrouped(images, grouped, x, y, columns)
+                    self.convolveGrouped(images, grouped, x, y, columns, self.scratch(chunk))
                     return
                 }
                 for n in images {
                     for group in 0..<g.groups {
                         let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
                         let dst = y + (n * g.outChannels + group * og) * plane
-                        let wg = w + group * og * k
                         if g.isPointwise {
-                            GEMM.sgemm(m: og, n: plane, k: k, a: wg, lda: k, b: src, ldb: plane, c: dst, ldc: plane)
+                            self.packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane,
+                                                        scratch: self.scratch(chunk), pool: self.serial)
                         } else {
                             Im2col.unfold(g, input: src, columns: columns!)
-                            GEMM.sgemm(m: og, n: plane, k: k, a: wg, lda: k, b: columns!, ldb: plane, c: dst, ldc: plane)
+                            self.packed[group].multiply(n: plane, b: columns!, ldb: plane, c: dst, ldc: plane,
+                                                        scratch: self.scratch(chunk), pool: self.serial)
                         }
                     }
                 }
@@ -124,7 +148,8 @@ final class ConvStep: SingleInputStep {
     /// Images `images` in products of `grouped` images side by side: unfold each into its column
     /// block, one sgemm into the staging area, then scatter rows back to NCHW. Single-threaded.
     private func convolveGrouped(_ images: Range<Int>, _ grouped: Int, _ x: UnsafePointer<Float>,
-                                 _ y: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>) {
+                                 _ y: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>,
+                                 _ panels: UnsafeMutablePointer<Float>) {
         let g = geometry
         let plane = g.outHeight * g.outWidth, inPlane = g.inHeight * g.inWidth
         let og = g.groupOutChannels, k = g.patchSize
@@ -136,8 +161,7 @@ final class ConvStep: SingleInputStep {
                     let src = x + ((start + i) * g.inChannels + group * g.groupInChannels) * inPlane
                     Im2col.unfold(g, input: src, columns: columns + i * plane, rowStride: width)
                 }
-                GEMM.sgemm(m: og, n: width, k: k, a: weight + group * og * k, lda: k, b: columns, ldb: width,
-                           c: staging, ldc: width)
+                packed[group].multiply(n: width, b: columns, ldb: width, c: staging, ldc: width, scratch: panels, pool: serial)
                 for i in 0..<count {
                     let dst = y + ((start + i) * g.outChannels + group * og) * plane
                     for o in 0..<og {
@@ -159,15 +183,14 @@ final class ConvStep: SingleInputStep {
             for group in 0..<g.groups {
                 let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
                 let dst = y + (n * g.outChannels + group * og) * plane
-                let w = UnsafePointer(weight + group * og * k)
                 if g.isPointwise {
-                    GEMM.sgemm(pool: pool, m: og, n: plane, k: k, a: w, lda: k, b: src, ldb: plane, c: dst, ldc: plane)
+                    packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool)
                 } else {
                     guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
                     pool.parallelFor(g.groupInChannels, grain: 4) { channels in
                         Im2col.unfold(g, input: src, columns: columns, channels: channels)
                     }
-                    GEMM.sgemm(pool: pool, m: og, n: plane, k: k, a: w, lda: k, b: columns, ldb: plane, c: dst, ldc: plane)
+                    packed[group].multiply(n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool)
                 }
             }
         }

@@ -1,0 +1,46 @@
+// Dense product kernels side by side: OpenBLAS sgemm against our packed micro-kernel, on the
+// shapes convolutions and linear layers produce. Prints GFLOP/s of each and the ratio.
+// Run: swift run -c release -Xswiftc -enable-testing kernel-bench [threads]
+import Dispatch
+import Foundation
+import SPDYKernels
+
+let threads = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1 : 1
+let pool = ThreadPool(threads: threads)
+let shapes: [(String, Int, Int, Int)] = [
+    ("demo layer1 3x3", 16, 144, 784), ("demo layer3 3x3", 64, 576, 49 * 8), ("rn50 layer1 1x1", 64, 256, 3136),
+    ("rn50 layer3 3x3", 256, 2304, 196), ("rn50 layer4 1x1", 512, 2048, 49), ("bert 384x384", 384, 384, 1024),
+    ("bert 1536x384", 1536, 384, 1024),
+]
+
+func median(_ body: () -> Void) -> Double {
+    for _ in 0..<3 { body() }
+    var samples: [Double] = []
+    for _ in 0..<15 {
+        let t = DispatchTime.now().uptimeNanoseconds
+        body()
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+    }
+    return samples.sorted()[samples.count / 2]
+}
+
+print("threads \(threads)")
+print("shape                 M     K     N   openblas GF/s  packed GF/s  ratio")
+for (name, m, k, n) in shapes {
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    for i in 0..<(m * k) { a[i] = Float(i % 7) - 3 }
+    for i in 0..<(k * n) { b[i] = Float(i % 5) - 2 }
+    let packed = PackedMatrix(rows: m, depth: k, a: a, lda: k)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: packed.scratchPerThread * threads)
+    let flops = 2.0 * Double(m * k * n)
+    let blas = median { GEMM.sgemm(pool: pool, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n) }
+    let ours = median { packed.multiply(n: n, b: b, ldb: n, c: c, ldc: n, scratch: scratch, pool: pool) }
+    let blasRate: Double = flops / blas / 1e9
+    let oursRate: Double = flops / ours / 1e9
+    let ratio: Double = blas / ours
+    let label = name.padding(toLength: 18, withPad: " ", startingAt: 0)
+    let figures = String(format: "%5d %5d %5d   %8.1f      %8.1f    %5.2f×", m, k, n, blasRate, oursRate, ratio)
+    print(label + figures)
+    packed.deallocate(); a.deallocate(); b.deallocate(); c.deallocate(); scratch.deallocate()
+}

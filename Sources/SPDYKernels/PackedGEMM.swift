@@ -1,0 +1,105 @@
+/// A dense product with a constant left operand packed once: C[M×N] = A[M×K] · B[K×N], all
+/// row-major, computed by an AVX2/FMA register-blocked micro-kernel (6 rows × 16 columns).
+///
+/// OpenBLAS packs A again on every call and runs thin products (few rows or columns, as in
+/// convolutions on small planes) far below peak; here A (the weights) is packed at plan-compile
+/// time and B is packed per 16-column panel into a small per-thread buffer.
+public struct PackedMatrix: @unchecked Sendable {
+    /// Rows per micro-tile.
+    public static let mr = 6
+    /// Columns per micro-tile (two 8-lane vectors).
+    public static let nr = 16
+
+    public let rows: Int, depth: Int
+    /// Panels of `mr` rows, each stored k-major: panel[p][k][r]; padded rows are zero.
+    let storage: UnsafeMutablePointer<Float>
+    let panels: Int
+
+    /// Packs `a` ([rows × depth], row-major, leading dimension `lda`).
+    public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int) {
+        self.rows = rows
+        self.depth = depth
+        panels = (rows + Self.mr - 1) / Self.mr
+        let count = max(1, panels * depth * Self.mr)
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: 0, count: count)
+        for p in 0..<panels {
+            for r in 0..<Self.mr where p * Self.mr + r < rows {
+                let src = a + (p * Self.mr + r) * lda
+                let dst = storage + p * depth * Self.mr + r
+                for k in 0..<depth { dst[k * Self.mr] = src[k] }
+            }
+        }
+    }
+
+    /// Frees the packed storage. Call once, when the owner is done.
+    public func deallocate() { storage.deallocate() }
+
+    /// Scratch floats one thread needs for `multiply`.
+    public var scratchPerThread: Int { depth * Self.nr }
+
+    /// C[rows × n] = A · B[depth × n] (`ldb`, `ldc` leading dimensions). Column panels are
+    /// split over `pool`; `scratch` holds `scratchPerThread × pool.threads` floats.
+    public func multiply(n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         scratch: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let columnPanels = (n + Self.nr - 1) / Self.nr
+        pool.parallelChunks(columnPanels) { chunk, range in
+            let packed = scratch + chunk * self.scratchPerThread
+            for j in range {
+                let j0 = j * Self.nr, width = min(Self.nr, n - j0)
+                self.packPanel(b: b + j0, ldb: ldb, width: width, into: packed)
+                for p in 0..<self.panels {
+                    self.microKernel(panel: p, packedB: packed, c: c + p * Self.mr * ldc + j0, ldc: ldc,
+                                     rows: min(Self.mr, self.rows - p * Self.mr), width: width)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    func packPanel(b: UnsafePointer<Float>, ldb: Int, width: Int, into packed: UnsafeMutablePointer<Float>) {
+        if width == Self.nr {
+            for k in 0..<depth { (packed + k * Self.nr).update(from: b + k * ldb, count: Self.nr) }
+        } else {
+            for k in 0..<depth {
+                let dst = packed + k * Self.nr
+                for x in 0..<width { dst[x] = b[k * ldb + x] }
+                for x in width..<Self.nr { dst[x] = 0 }
+            }
+        }
+    }
+
+    @inline(__always)
+    func microKernel(panel: Int, packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     rows: Int, width: Int) {
+        typealias V = SIMD8<Float>
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var a = UnsafePointer(storage + panel * depth * Self.mr)
+        var bp = packedB
+        for _ in 0..<depth {
+            let b0 = UnsafeRawPointer(bp).loadUnaligned(as: V.self)
+            let b1 = UnsafeRawPointer(bp + 8).loadUnaligned(as: V.self)
+            var s = V(repeating: a[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = V(repeating: a[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = V(repeating: a[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = V(repeating: a[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            s = V(repeating: a[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+            s = V(repeating: a[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            a += Self.mr
+            bp += Self.nr
+        }
+        @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
+            guard r < rows else { return }
+            let row = c + r * ldc
+            if width == Self.nr {
+                UnsafeMutableRawPointer(row).storeBytes(of: lo, as: V.self)
+                UnsafeMutableRawPointer(row + 8).storeBytes(of: hi, as: V.self)
+            } else {
+                for x in 0..<width { row[x] = x < 8 ? lo[x] : hi[x - 8] }
+            }
+        }
+        store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
+        store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
+    }
+}
