@@ -25,15 +25,8 @@ final class ConvStep: SingleInputStep {
          input: Int, output: Int, workspace: UnsafeMutablePointer<Float>?, threads: Int) {
         self.nodeName = nodeName
         self.geometry = geometry
-        self.weight = .allocate(capacity: max(weight.count, 1))
-        self.weight.initialize(from: weight, count: weight.count)
-        if let bias {
-            let b = UnsafeMutablePointer<Float>.allocate(capacity: max(bias.count, 1))
-            b.initialize(from: bias, count: bias.count)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        self.weight = heapCopy(weight)
+        self.bias = bias.map(heapCopy)
         self.activation = activation
         self.input = input
         self.output = output

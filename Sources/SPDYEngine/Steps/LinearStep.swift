@@ -22,15 +22,8 @@ final class LinearStep: SingleInputStep {
         self.alpha = alpha
         self.inputTransposed = inputTransposed
         self.weightTransposed = weightTransposed
-        self.weight = .allocate(capacity: max(weight.count, 1))
-        self.weight.initialize(from: weight, count: weight.count)
-        if let bias {
-            let b = UnsafeMutablePointer<Float>.allocate(capacity: max(bias.count, 1))
-            b.initialize(from: bias, count: bias.count)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        self.weight = heapCopy(weight)
+        self.bias = bias.map(heapCopy)
         self.activation = activation
         self.input = input
         self.output = output
