@@ -184,6 +184,23 @@ struct PlanCompiler {
                                   inputSlots: inputSlots, constants: constants, outputSlots: outputSlots))
     }
 
+    /// A Clip node's bounds: attributes before opset 11, constant inputs from 11 on; nil when a
+    /// bound input is only known at run time.
+    func clipBounds(_ node: Node) -> (Float, Float)? {
+        var lo = -Float.greatestFiniteMagnitude, hi = Float.greatestFiniteMagnitude
+        if node.attributes["min"] != nil, let v = try? node.float("min") { lo = v }
+        if node.attributes["max"] != nil, let v = try? node.float("max") { hi = v }
+        if let name = node.input(1) {
+            guard let c = constant(name) else { return nil }
+            lo = Float(c.doubles.first ?? Double(lo))
+        }
+        if let name = node.input(2) {
+            guard let c = constant(name) else { return nil }
+            hi = Float(c.doubles.first ?? Double(hi))
+        }
+        return (lo, hi)
+    }
+
     /// Follows `value` into a fusable activation; returns the activation and the final value.
     mutating func fuseActivation(after value: String) -> (Activation, String) {
         if let gelu = matchGELU(after: value) {
@@ -197,17 +214,7 @@ struct PlanCompiler {
             fused.insert(next)
             return (.relu, node.outputs[0])
         case "Clip":
-            var lo = -Float.greatestFiniteMagnitude, hi = Float.greatestFiniteMagnitude
-            if let v = try? node.float("min"), node.attributes["min"] != nil { lo = v }
-            if let v = try? node.float("max"), node.attributes["max"] != nil { hi = v }
-            if let name = node.input(1) {
-                guard let c = constant(name) else { return (.none, value) }
-                lo = Float(c.doubles.first ?? Double(lo))
-            }
-            if let name = node.input(2) {
-                guard let c = constant(name) else { return (.none, value) }
-                hi = Float(c.doubles.first ?? Double(hi))
-            }
+            guard let (lo, hi) = clipBounds(node) else { return (.none, value) }
             fused.insert(next)
             return (.clip(lo, hi), node.outputs[0])
         default:
@@ -440,17 +447,8 @@ struct PlanCompiler {
         var clip: (Float, Float)? = nil
         switch node.opType {
         case "Clip":
-            var lo = -Float.greatestFiniteMagnitude, hi = Float.greatestFiniteMagnitude
-            if node.attributes["min"] != nil, let v = try? node.float("min") { lo = v }
-            if node.attributes["max"] != nil, let v = try? node.float("max") { hi = v }
-            if let name = node.input(1) {
-                guard let c = constant(name) else { return false }
-                lo = Float(c.doubles.first ?? Double(lo))
-            }
-            if let name = node.input(2) {
-                guard let c = constant(name) else { return false }
-                hi = Float(c.doubles.first ?? Double(hi))
-            }
+            guard let bounds = clipBounds(node) else { return false }
+            let (lo, hi) = bounds
             function = .relu
             clip = (lo, hi)
         default:
