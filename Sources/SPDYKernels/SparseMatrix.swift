@@ -1,0 +1,88 @@
+/// A constant sparse matrix A [rows × depth] (the weights of a pruned layer) compressed row by
+/// row for products with dense column tiles: Y[r, j] = Σ_k A[r, k] · X[k, j].
+///
+/// Each nonzero is stored as an `Entry`: its value and the element offset of its X row, fixed at
+/// build time (`columnOffsets[k]`). Offsets instead of column indices let one kernel serve plain
+/// products (offset = k · ldx), im2col products and direct convolutions, where the X row of tap
+/// (c, ky, kx) is the input plane of channel c shifted by ky rows and kx columns.
+public struct SparseMatrix: @unchecked Sendable {
+    /// One nonzero: the element offset of its X row and its value (8 bytes, one stream).
+    public struct Entry: Sendable {
+        public var offset: Int32
+        public var value: Float
+    }
+
+    public let rows: Int, depth: Int
+    /// Number of stored nonzeros.
+    public let nonzeros: Int
+    /// Row r's entries are `entries[rowStart[r] ..< rowStart[r + 1]]`, in increasing column order.
+    let rowStart: UnsafeMutablePointer<Int>
+    let entries: UnsafeMutablePointer<Entry>
+
+    /// Compresses `a` ([rows × depth], row-major, leading dimension `lda`), keeping entries that
+    /// are not zero; column k of A multiplies X at element offset `columnOffsets[k]`.
+    public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int, columnOffsets: [Int]) {
+        precondition(columnOffsets.count == depth, "one offset per column")
+        precondition(columnOffsets.allSatisfy { $0 >= 0 && $0 <= Int(Int32.max) }, "offsets must fit in Int32")
+        self.rows = rows
+        self.depth = depth
+        var count = 0
+        for r in 0..<rows { for k in 0..<depth where a[r * lda + k] != 0 { count += 1 } }
+        nonzeros = count
+        rowStart = .allocate(capacity: rows + 1)
+        entries = .allocate(capacity: max(1, count))
+        var e = 0
+        for r in 0..<rows {
+            rowStart[r] = e
+            for k in 0..<depth where a[r * lda + k] != 0 {
+                entries[e] = Entry(offset: Int32(columnOffsets[k]), value: a[r * lda + k])
+                e += 1
+            }
+        }
+        rowStart[rows] = e
+    }
+
+    /// The same matrix with X rows `ldx` elements apart (offset of column k = k · ldx).
+    public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int, ldx: Int) {
+        self.init(rows: rows, depth: depth, a: a, lda: lda, columnOffsets: (0..<depth).map { $0 * ldx })
+    }
+
+    /// Frees the storage. Call once, when the owner is done.
+    public func deallocate() {
+        rowStart.deallocate()
+        entries.deallocate()
+    }
+
+    /// Fraction of entries that are nonzero.
+    public var density: Double { rows * depth == 0 ? 0 : Double(nonzeros) / Double(rows * depth) }
+
+    /// The largest X offset an entry reads (plus the tile width, the extent a tile reads past its start).
+    public var maximumOffset: Int {
+        var m = 0
+        for e in 0..<nonzeros { m = max(m, Int(entries[e].offset)) }
+        return m
+    }
+
+    /// Nonzeros of rows `rows`.
+    @inlinable
+    public func nonzeros(in rows: Range<Int>) -> Int { rowStartAt(rows.upperBound) - rowStartAt(rows.lowerBound) }
+
+    @usableFromInline
+    func rowStartAt(_ r: Int) -> Int { rowStart[r] }
+}
+
+/// What happens to a finished output value before it is stored: `min(max(v + bias[row], lo), hi)`.
+/// ReLU is `lo = 0`; Clip is its bounds; no activation leaves both infinite.
+public struct SparseEpilogue: @unchecked Sendable {
+    public var bias: UnsafePointer<Float>?
+    public var lo: Float, hi: Float
+
+    public init(bias: UnsafePointer<Float>? = nil, lo: Float = -.infinity, hi: Float = .infinity) {
+        self.bias = bias
+        self.lo = lo
+        self.hi = hi
+    }
+
+    /// No bias, no clamp.
+    public static let identity = SparseEpilogue()
+}
