@@ -4,17 +4,28 @@ import SPDYEngine
 import SPDYGraph
 import SPDYTensor
 
+/// `spdy bench`: models (the default) or kernels.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure models or kernels.",
+        subcommands: [BenchModelCommand.self, BenchKernelsCommand.self], defaultSubcommand: BenchModelCommand.self)
+}
+
 /// `spdy bench MODEL [MODEL2] --batch B --threads T`: latency and throughput on our engine
 /// (median and spread over repetitions after warm-up), optionally next to ONNX Runtime on the
 /// same inputs and threads; with two models, their ratio measured interleaved.
-struct BenchCommand: ParsableCommand {
+struct BenchModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure a model's latency and throughput on the engine (and ONNX Runtime).")
+        commandName: "model", abstract: "Measure a model's latency and throughput on the engine (and ONNX Runtime).")
 
     @OptionGroup var model: ModelOptions
+
+    @Argument(help: "A second model to compare against the first (e.g. pruned vs dense), measured interleaved.")
+    var second: String?
+
     @OptionGroup var engine: EngineArguments
 
-    @Option(help: "A second model to compare against the first (e.g. pruned vs dense), interleaved.")
+    @Option(help: "Same as the second positional model.")
     var against: String?
 
     @Option(help: "Untimed runs before measuring.")
@@ -33,6 +44,7 @@ struct BenchCommand: ParsableCommand {
     var profile = false
 
     func validate() throws {
+        if second != nil && against != nil { throw ValidationError("give the second model once: positionally or with --against") }
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
         for c in compare where c != "onnxruntime" {
             throw ValidationError("--compare supports onnxruntime (DeepSparse arrives with the sparse-kernel work), got '\(c)'")
@@ -68,6 +80,7 @@ struct BenchCommand: ParsableCommand {
         let plan = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: engine.threads))
         _ = try plan.run(feeds)
         var planB: ExecutionPlan? = nil
+        let against = self.second ?? self.against
         if let other = against {
             let g = try ModelLoader.load(path: other)
             planB = try ExecutionPlan(graph: g, inputShapes: shapes, options: EngineOptions(threads: engine.threads))

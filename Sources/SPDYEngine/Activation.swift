@@ -19,6 +19,16 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The activation as clamp bounds, for kernels that fuse a clamp into their stores (nil for GELU).
+    var clampBounds: (lo: Float, hi: Float)? {
+        switch self {
+        case .none: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case .clip(let lo, let hi): return (lo, hi)
+        case .gelu: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .none: return ""

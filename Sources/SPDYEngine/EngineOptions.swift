@@ -9,12 +9,40 @@ public struct EngineOptions: Sendable {
     /// Values that must stay observable after a run (no fusion across them): the layer inputs
     /// and outputs a caller wants to capture.
     public var observed: Set<String>
+    /// When Conv and Linear layers with pruned weights run on the sparse kernels.
+    public var sparseKernels: SparseKernelPolicy
 
-    public init(threads: Int = 1, foldBatchNorm: Bool = true, fuse: Bool = true, observed: Set<String> = []) {
+    public init(threads: Int = 1, foldBatchNorm: Bool = true, fuse: Bool = true, observed: Set<String> = [],
+                sparseKernels: SparseKernelPolicy = .standard) {
         self.threads = threads
         self.foldBatchNorm = foldBatchNorm
         self.fuse = fuse
         self.observed = observed
+        self.sparseKernels = sparseKernels
+    }
+}
+
+/// How the plan compiler chooses between the dense (OpenBLAS / packed) and the sparse kernel for
+/// a Conv or Linear layer with a constant weight.
+public enum SparseKernelPolicy: Sendable, Equatable {
+    /// Sparse when the weight's density (nonzero fraction) is at most `maximumDensity`.
+    case automatic(maximumDensity: Double)
+    /// Always dense.
+    case never
+    /// Sparse for every eligible layer with at least one zero weight (verification, benchmarks).
+    case always
+
+    /// The crossover measured with `spdy bench kernels` (docs/sparse-kernels.md): below ~40%
+    /// density the sparse kernels beat OpenBLAS on every BERT, MiniLM and ResNet-50 shape.
+    public static let standard = SparseKernelPolicy.automatic(maximumDensity: 0.4)
+
+    /// Whether a layer whose weight has `density` runs sparse.
+    public func prefersSparse(density: Double) -> Bool {
+        switch self {
+        case .automatic(let maximum): return density <= maximum
+        case .never: return false
+        case .always: return density < 1
+        }
     }
 }
 

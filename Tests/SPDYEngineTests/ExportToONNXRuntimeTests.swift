@@ -37,18 +37,33 @@ struct ExportToONNXRuntimeTests {
         return result
     }
 
-    func compare(_ graph: Graph, feeds: [String: Tensor]) throws {
+    /// Compares our engine with ONNX Runtime; returns the kernels our plan chose.
+    @discardableResult
+    func compare(_ graph: Graph, feeds: [String: Tensor]) throws -> [String] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spdy-export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = directory.appendingPathComponent("model.onnx")
         try ONNXModel.write(graph, to: model)
         let theirs = try onnxRuntime(model, feeds, in: directory)
-        let ours = try ExecutionPlan(graph: try ONNXModel.load(contentsOf: model), inputShapes: feeds.mapValues(\.shape),
-                                     options: EngineOptions(threads: 2)).run(feeds)
+        let plan = try ExecutionPlan(graph: try ONNXModel.load(contentsOf: model), inputShapes: feeds.mapValues(\.shape),
+                                     options: EngineOptions(threads: 2))
+        let ours = try plan.run(feeds)
         for output in graph.outputs {
             let a = try #require(ours[output.name]), b = try #require(theirs[output.name], "ORT lacks \(output.name)")
             #expect(maxAbsDifference(a, b) <= 1e-4 * max(maxAbs(b), 1e-6), "\(output.name)")
+        }
+        return plan.stepDescriptions.map(\.kernel)
+    }
+
+    /// Zeroes the `sparsity` fraction of smallest-magnitude weights of every prunable layer of
+    /// kind `opTypes` (layer-wise magnitude pruning).
+    func prune(_ graph: inout Graph, feeds: [String: Tensor], sparsity: Double, opTypes: Set<String>) throws {
+        let analysis = try StaticAnalysis(graph, inputShapes: feeds.mapValues(\.shape))
+        for layer in PrunableLayer.discover(in: graph, analysis: analysis) where opTypes.contains(layer.opType) {
+            let w = try #require(graph.initializers[layer.id])
+            let threshold = w.floats.map(abs).sorted()[Int(Double(w.count) * sparsity)]
+            graph.initializers[layer.id] = w.mapFloats { abs($0) < threshold ? 0 : $0 }
         }
     }
 
@@ -57,13 +72,32 @@ struct ExportToONNXRuntimeTests {
         let fixture = try ReferenceFixture("resnet18")
         var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
         let feeds = try fixture.inputs()
-        let analysis = try StaticAnalysis(graph, inputShapes: feeds.mapValues(\.shape))
-        for layer in PrunableLayer.discover(in: graph, analysis: analysis) where layer.opType == "Conv" {
-            let w = try #require(graph.initializers[layer.id])
-            let threshold = w.floats.map(abs).sorted()[Int(Double(w.count) * 0.9)]
-            graph.initializers[layer.id] = w.mapFloats { abs($0) < threshold ? 0 : $0 }
-        }
-        try compare(graph, feeds: feeds)
+        try prune(&graph, feeds: feeds, sparsity: 0.9, opTypes: ["Conv"])
+        let kernels = try compare(graph, feeds: feeds)
+        // Pruned convolutions run sparse: direct for stride 1, im2col tiles for the strided ones.
+        #expect(kernels.contains { $0.contains("sparse-direct") })
+        #expect(kernels.contains { $0.contains("sparse-im2col") })
+        #expect(!kernels.contains { $0.contains("sgemm") && $0.hasPrefix("Conv") })
+    }
+
+    @Test("ResNet-50 with 80% of every conv weight zeroed runs its 1x1 convolutions sparse, equal to ONNX Runtime")
+    func prunedResNet50() throws {
+        let fixture = try ReferenceFixture("resnet50")
+        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
+        let feeds = try fixture.inputs()
+        try prune(&graph, feeds: feeds, sparsity: 0.8, opTypes: ["Conv"])
+        let kernels = try compare(graph, feeds: feeds)
+        #expect(kernels.filter { $0.contains("sparse-pointwise") }.count >= 30)
+    }
+
+    @Test("MiniLM (torch export) with 90% of its Linear weights zeroed runs them sparse, equal to ONNX Runtime")
+    func prunedMiniLM() throws {
+        let fixture = try ReferenceFixture("minilm")
+        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
+        let feeds = try fixture.inputs()
+        try prune(&graph, feeds: feeds, sparsity: 0.9, opTypes: ["MatMul", "Gemm"])
+        let kernels = try compare(graph, feeds: feeds)
+        #expect(kernels.filter { $0.hasPrefix("Linear") && $0.contains("sparse") }.count == 36)
     }
 
     @Test("MiniLM imported from safetensors, exported with its sentence-embedding head")

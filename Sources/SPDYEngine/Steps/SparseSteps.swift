@@ -1,0 +1,89 @@
+import Foundation
+import SPDYKernels
+
+/// A convolution whose pruned weight runs on `SparseConvolution` (bias and ReLU/Clip fused into
+/// the kernel's stores; other activations applied after).
+final class SparseConvStep: SingleInputStep {
+    let nodeName: String
+    let convolution: SparseConvolution
+    let bias: UnsafeMutablePointer<Float>?
+    let activation: Activation
+    let input: Int, output: Int
+
+    init(nodeName: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?, activation: Activation,
+         input: Int, output: Int, threads: Int) {
+        self.nodeName = nodeName
+        convolution = weight.withUnsafeBufferPointer { SparseConvolution(geometry: geometry, weight: $0.baseAddress!, threads: threads) }
+        self.bias = bias.map(heapCopy)
+        self.activation = activation
+        self.input = input
+        self.output = output
+    }
+
+    deinit { bias?.deallocate() }
+
+    var kernel: String {
+        let g = convolution.geometry
+        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) sparse-\(convolution.method.rawValue) "
+            + String(format: "%.1f%% dense", 100 * convolution.density) + "\(activation)"
+    }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let g = convolution.geometry
+        let y = memory.pointer(output)
+        let bounds = activation.clampBounds ?? (-.infinity, .infinity)
+        convolution.run(input: UnsafePointer(memory.pointer(input)), output: y,
+                        epilogue: SparseEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
+        if activation.clampBounds == nil {
+            let (act, plane) = (activation, g.outHeight * g.outWidth)
+            pool.parallelFor(g.batch * g.outChannels, grain: 16) { rows in
+                addBiasAndActivate(y, rows: rows, width: plane, bias: nil, biasIndex: { $0 }, activation: act)
+            }
+        }
+    }
+}
+
+/// A product with a pruned constant weight on `SparseLinear`: Y[M×N] = alpha · X[M×K] · W + bias.
+final class SparseLinearStep: SingleInputStep {
+    let nodeName: String
+    let m: Int, n: Int, k: Int
+    let layer: SparseLinear
+    let bias: UnsafeMutablePointer<Float>?
+    let activation: Activation
+    let input: Int, output: Int
+
+    /// `weight` as the model stores it: [K×N], or [N×K] when `weightTransposed`; alpha is folded in.
+    init(nodeName: String, m: Int, n: Int, k: Int, alpha: Float, weightTransposed: Bool, weight: [Float],
+         bias: [Float]?, activation: Activation, input: Int, output: Int, threads: Int) {
+        self.nodeName = nodeName
+        self.m = m; self.n = n; self.k = k
+        let scaled = alpha == 1 ? weight : weight.map { $0 * alpha }
+        layer = scaled.withUnsafeBufferPointer {
+            SparseLinear(weight: $0.baseAddress!, inFeatures: k, outFeatures: n, transposed: !weightTransposed, threads: threads)
+        }
+        self.bias = bias.map(heapCopy)
+        self.activation = activation
+        self.input = input
+        self.output = output
+    }
+
+    deinit { bias?.deallocate() }
+
+    var kernel: String {
+        "Linear \(k)->\(n) sparse " + String(format: "%.1f%% dense", 100 * layer.matrix.density)
+            + "\(bias != nil ? "+bias" : "")\(activation)"
+    }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let y = memory.pointer(output)
+        let bounds = activation.clampBounds ?? (-.infinity, .infinity)
+        layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: y,
+                  epilogue: SparseEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
+        if activation == .gelu {
+            let n = self.n
+            pool.parallelFor(m, grain: 8) { rows in
+                for r in rows { VectorMath.gelu(y + r * n, y + r * n, count: n) }
+            }
+        }
+    }
+}
