@@ -34,7 +34,7 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Timed runs per round.")
     var repetitions: Int = 10
 
-    @Option(help: "Also time this engine on the same inputs: onnxruntime.")
+    @Option(help: "Also time this engine on the same inputs and threads: onnxruntime, deepsparse (1.8, in .venv-deepsparse made by scripts/bootstrap_deepsparse.sh).")
     var compare: [String] = []
 
     @Flag(help: "Print JSON instead of text.")
@@ -46,8 +46,8 @@ struct BenchModelCommand: ParsableCommand {
     func validate() throws {
         if second != nil && against != nil { throw ValidationError("give the second model once: positionally or with --against") }
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
-        for c in compare where c != "onnxruntime" {
-            throw ValidationError("--compare supports onnxruntime (DeepSparse arrives with the sparse-kernel work), got '\(c)'")
+        for c in compare where ExternalEngineBench.scripts[c] == nil {
+            throw ValidationError("--compare supports \(ExternalEngineBench.scripts.keys.sorted().joined(separator: ", ")), got '\(c)'")
         }
     }
 
@@ -65,6 +65,8 @@ struct BenchModelCommand: ParsableCommand {
 
     struct Report: Encodable {
         var measurements: [Measurement]
+        /// Per model on our engine: how many Conv/Linear layers run on sparse and dense kernels.
+        var kernels: [String: String]
         var ratios: [String: Double]
         var buildConfiguration: String
     }
@@ -77,13 +79,13 @@ struct BenchModelCommand: ParsableCommand {
         let shapes = try model.inputShapes(for: graph)
         let batch = shapes.values.first?.first ?? 1
         let feeds = SyntheticInputs.make(for: graph, shapes: shapes)
-        let plan = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: engine.threads))
+        let plan = try ExecutionPlan(graph: graph, inputShapes: shapes, options: engine.options)
         _ = try plan.run(feeds)
         var planB: ExecutionPlan? = nil
         let against = self.second ?? self.against
         if let other = against {
             let g = try ModelLoader.load(path: other)
-            planB = try ExecutionPlan(graph: g, inputShapes: shapes, options: EngineOptions(threads: engine.threads))
+            planB = try ExecutionPlan(graph: g, inputShapes: shapes, options: engine.options)
             _ = try planB!.run(feeds)
         }
         // Interleave rounds of A and B so drift on a shared machine hits both alike.
@@ -102,17 +104,22 @@ struct BenchModelCommand: ParsableCommand {
             measurements.append(m)
             ratios["speedup \(other) vs \(model.model)"] = measurements[0].medianMs / m.medianMs
         }
-        if compare.contains("onnxruntime") {
+        for engineName in compare {
+            var external: [String: Measurement] = [:]
             for path in [model.model] + (against.map { [$0] } ?? []) {
                 guard !path.hasSuffix("/"), !isDirectory(path) else {
-                    throw CLIError("--compare onnxruntime needs an ONNX file; \(path) is a folder (export it first)")
+                    throw CLIError("--compare \(engineName) needs an ONNX file; \(path) is a folder (export it first)")
                 }
-                let samples = try ONNXRuntimeBench.run(model: path, feeds: feeds, threads: engine.threads,
-                                                       warmup: warmup, repetitions: repetitions * rounds)
-                let m = measurement(path, "onnxruntime", batch, samples)
+                let samples = try ExternalEngineBench.run(engine: engineName, model: path, feeds: feeds, threads: engine.threads,
+                                                          warmup: warmup, repetitions: repetitions * rounds)
+                let m = measurement(path, engineName, batch, samples)
                 measurements.append(m)
+                external[path] = m
                 let ours = measurements.first { $0.model == path && $0.engine == "swift-spdy" }!
-                ratios["onnxruntime/swift-spdy latency \(path)"] = m.medianMs / ours.medianMs
+                ratios["\(engineName)/swift-spdy latency \(path)"] = m.medianMs / ours.medianMs
+            }
+            if let other = against, let a = external[model.model], let b = external[other] {
+                ratios["\(engineName) speedup \(other) vs \(model.model)"] = a.medianMs / b.medianMs
             }
         }
         #if DEBUG
@@ -121,7 +128,9 @@ struct BenchModelCommand: ParsableCommand {
         let configuration = "release"
         #endif
         if profile { try printProfile(plan, feeds) }
-        let report = Report(measurements: measurements, ratios: ratios, buildConfiguration: configuration)
+        var kernels = [model.model: Self.kernelSummary(plan)]
+        if let other = against, let b = planB { kernels[other] = Self.kernelSummary(b) }
+        let report = Report(measurements: measurements, kernels: kernels, ratios: ratios, buildConfiguration: configuration)
         if json {
             print(try JSONOutput.string(report))
             return
@@ -133,7 +142,24 @@ struct BenchModelCommand: ParsableCommand {
                        String(format: "%.1f", m.samplesPerSecond)])
         }
         print(table.render())
+        for (path, summary) in kernels.sorted(by: { $0.key < $1.key }) { print("kernels \(path): \(summary)") }
         for (k, v) in ratios.sorted(by: { $0.key < $1.key }) { print(String(format: "%@: %.3f×", k, v)) }
+    }
+
+    /// "12 sparse (direct 4, im2col 2, linear 6), 41 dense": the kernel choice for prunable layers.
+    static func kernelSummary(_ plan: ExecutionPlan) -> String {
+        var sparse: [String: Int] = [:], dense = 0
+        for step in plan.stepDescriptions where step.kernel.hasPrefix("Conv") || step.kernel.hasPrefix("Linear") {
+            if let word = step.kernel.split(separator: " ").first(where: { $0.hasPrefix("sparse") }) {
+                let kind = word == "sparse" ? "linear" : String(word.dropFirst("sparse-".count))
+                sparse[kind, default: 0] += 1
+            } else {
+                dense += 1
+            }
+        }
+        let total = sparse.values.reduce(0, +)
+        let detail = sparse.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "\(total) sparse" + (total > 0 ? " (\(detail))" : "") + ", \(dense) dense"
     }
 
     private func measurement(_ path: String, _ engineName: String, _ batch: Int, _ samples: [Double]) -> Measurement {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SPDYEngine
 import SPDYGraph
+import SPDYTensor
 
 /// `spdy inspect MODEL`: inputs, outputs, operators, prunable layers with shapes, parameters and
 /// FLOPs at a batch size; the engine's kernel per step with `--plan`.
@@ -23,6 +24,10 @@ struct InspectCommand: ParsableCommand {
         struct Layer: Encodable {
             var id: String; var node: String; var opType: String; var weightShape: [Int]
             var parameters: Int; var flops: Int; var outputShape: [Int]
+            /// Fraction of the weight that is zero.
+            var sparsity: Double
+            /// The engine's kernel for this layer (with --plan).
+            var kernel: String?
         }
         struct Step: Encodable { var node: String; var kernel: String }
         var model: String
@@ -37,6 +42,12 @@ struct InspectCommand: ParsableCommand {
         var prunableParameters: Int
         var totalFlops: Int
         var steps: [Step]?
+    }
+
+    /// Fraction of a weight's entries that are zero.
+    static func sparsity(_ weight: Tensor?) -> Double {
+        guard let w = weight, w.count > 0, w.dataType == .float32 else { return 0 }
+        return Double(w.floats.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(w.count)
     }
 
     func run() throws {
@@ -56,13 +67,16 @@ struct InspectCommand: ParsableCommand {
             inputShapes: shapes,
             prunableLayers: layers.map {
                 Report.Layer(id: $0.id, node: $0.node, opType: $0.opType, weightShape: $0.weightShape,
-                             parameters: $0.parameters, flops: $0.flops, outputShape: analysis.type(of: $0.output).shape)
+                             parameters: $0.parameters, flops: $0.flops, outputShape: analysis.type(of: $0.output).shape,
+                             sparsity: Self.sparsity(graph.initializers[$0.id]), kernel: nil)
             },
             prunableParameters: layers.reduce(0) { $0 + $1.parameters },
             totalFlops: layers.reduce(0) { $0 + $1.flops })
         if plan {
-            let compiled = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: engine.threads))
+            let compiled = try ExecutionPlan(graph: graph, inputShapes: shapes, options: engine.options)
             report.steps = compiled.stepDescriptions.map { Report.Step(node: $0.node, kernel: $0.kernel) }
+            let byNode = Dictionary(compiled.stepDescriptions.map { ($0.node, $0.kernel) }, uniquingKeysWith: { a, _ in a })
+            for i in report.prunableLayers.indices { report.prunableLayers[i].kernel = byNode[report.prunableLayers[i].node] }
         }
         if json {
             print(try JSONOutput.string(report))
@@ -73,11 +87,13 @@ struct InspectCommand: ParsableCommand {
         for v in report.outputs { print("output     \(v.name): \(v.dataType)[\(v.shape.joined(separator: ", "))]") }
         print("operators  " + operators.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
         print("")
-        var table = TextTable(columns: ["#", "layer", "op", "weight", "params", "output", "MFLOPs"])
+        var table = TextTable(columns: ["#", "layer", "op", "weight", "params", "output", "MFLOPs", "sparsity"]
+                              + (plan ? ["kernel"] : []))
         for (i, l) in report.prunableLayers.enumerated() {
             table.add([String(i), l.id, l.opType, l.weightShape.map(String.init).joined(separator: "×"),
                        Format.count(l.parameters), l.outputShape.map(String.init).joined(separator: "×"),
-                       String(format: "%.1f", Double(l.flops) / 1e6)])
+                       String(format: "%.1f", Double(l.flops) / 1e6), String(format: "%.1f%%", 100 * l.sparsity)]
+                      + (plan ? [l.kernel ?? "(fused)"] : []))
         }
         print(table.render())
         print("\(report.prunableLayers.count) prunable layers, \(Format.count(report.prunableParameters)) weights, " +

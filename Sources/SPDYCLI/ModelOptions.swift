@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SPDYEngine
 import SPDYGraph
 import SPDYTensor
 
@@ -75,7 +76,26 @@ struct EngineArguments: ParsableArguments {
     @Option(help: "Threads for the engine (and ONNX Runtime when compared).")
     var threads: Int = 1
 
+    @Option(help: ArgumentHelp("Sparse kernels for pruned Conv/Linear layers: auto (when at most --sparse-max-density of the weight is nonzero), never, always.", valueName: "auto|never|always"))
+    var sparse: String = "auto"
+
+    @Option(help: "The density (nonzero fraction) at or below which `--sparse auto` picks the sparse kernel.")
+    var sparseMaxDensity: Double?
+
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !["auto", "never", "always"].contains(sparse) { throw ValidationError("--sparse expects auto, never or always, got '\(sparse)'") }
+        if let d = sparseMaxDensity, !(0...1).contains(d) { throw ValidationError("--sparse-max-density must be in [0, 1]") }
+    }
+
+    /// The engine options these arguments ask for.
+    var options: EngineOptions {
+        let policy: SparseKernelPolicy
+        switch sparse {
+        case "never": policy = .never
+        case "always": policy = .always
+        default: policy = sparseMaxDensity.map { .automatic(maximumDensity: $0) } ?? .standard
+        }
+        return EngineOptions(threads: threads, sparseKernels: policy)
     }
 }

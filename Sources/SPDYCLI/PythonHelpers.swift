@@ -51,20 +51,26 @@ enum PythonEnvironment {
     }
 }
 
-/// Times a model on ONNX Runtime through scripts/python/ort_bench.py, same inputs and threads.
-enum ONNXRuntimeBench {
-    static func run(model: String, feeds: [String: Tensor], threads: Int, warmup: Int, repetitions: Int) throws -> [Double] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spdy-ort-\(UUID().uuidString)")
+/// Times a model on another engine through its helper script (scripts/python/ort_bench.py,
+/// deepsparse_bench.py: same command line, same JSON), same inputs and threads.
+enum ExternalEngineBench {
+    /// Engines `spdy bench --compare` knows, with their helper scripts.
+    static let scripts = ["onnxruntime": "ort_bench.py", "deepsparse": "deepsparse_bench.py"]
+
+    static func run(engine: String, model: String, feeds: [String: Tensor], threads: Int, warmup: Int,
+                    repetitions: Int) throws -> [Double] {
+        guard let script = scripts[engine] else { throw CLIError("no helper for engine '\(engine)'") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spdy-\(engine)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         for (name, tensor) in feeds { try NPY.write(tensor, to: directory.appendingPathComponent("\(name).npy")) }
-        let output = try PythonEnvironment.run([try PythonEnvironment.script("ort_bench.py"), "--model", model,
+        let output = try PythonEnvironment.run([try PythonEnvironment.script(script), "--model", model,
                                                 "--inputs", directory.path, "--threads", String(threads),
                                                 "--warmup", String(warmup), "--repetitions", String(repetitions)])
         struct Result: Decodable { var samples_ms: [Double]?; var error: String? }
         guard let line = output.split(separator: "\n").last,
               let result = try? JSONDecoder().decode(Result.self, from: Data(line.utf8)) else {
-            throw CLIError("ort_bench.py printed no result: \(output.suffix(400))")
+            throw CLIError("\(script) printed no result: \(output.suffix(400))")
         }
         if let e = result.error { throw CLIError(e) }
         return result.samples_ms ?? []

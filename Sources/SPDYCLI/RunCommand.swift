@@ -37,7 +37,7 @@ struct RunCommand: ParsableCommand {
         for input in graph.inputs where feeds[input.name] == nil {
             throw CLIError("model input '\(input.name)' has no --input \(input.name)=FILE.npy")
         }
-        let plan = try ExecutionPlan(graph: graph, inputShapes: feeds.mapValues(\.shape), options: EngineOptions(threads: engine.threads))
+        let plan = try ExecutionPlan(graph: graph, inputShapes: feeds.mapValues(\.shape), options: engine.options)
         let outputs = try plan.run(feeds)
         let directory = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
