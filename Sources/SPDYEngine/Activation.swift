@@ -47,15 +47,10 @@ func addBiasAndActivate(_ data: UnsafeMutablePointer<Float>, rows: Range<Int>, w
     for r in rows {
         let row = data + r * width
         let b = bias.map { $0[biasIndex(r)] } ?? 0
-        switch activation {
-        case .none:
-            if b != 0 { for i in 0..<width { row[i] += b } }
-        case .relu:
-            for i in 0..<width { row[i] = max(row[i] + b, 0) }
-        case .clip(let lo, let hi):
-            for i in 0..<width { row[i] = min(max(row[i] + b, lo), hi) }
-        case .gelu:
-            if b != 0 { for i in 0..<width { row[i] += b } }
+        if let (lo, hi) = activation.clampBounds {
+            if b != 0 || activation != .none { VectorMath.addScalar(row, b, row, count: width, lo: lo, hi: hi) }
+        } else {
+            if b != 0 { VectorMath.addScalar(row, b, row, count: width) }
             VectorMath.gelu(row, row, count: width)
         }
     }

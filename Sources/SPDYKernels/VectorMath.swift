@@ -7,9 +7,53 @@
 public enum VectorMath {
     public typealias V = SIMD8<Float>
 
+    /// min(max(v, lo), hi) lane by lane, as selects (`SIMD.clamped` goes through generic
+    /// min/max calls that are not inlined).
+    @inlinable @inline(__always)
+    public static func clamp(_ v: V, _ lo: V, _ hi: V) -> V {
+        var r = v
+        r.replace(with: lo, where: r .< lo)
+        r.replace(with: hi, where: r .> hi)
+        return r
+    }
+
+    /// z = clamp(x + y, lo, hi) over `count` floats (z may be x or y).
+    @inlinable
+    public static func add(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
+                           count: Int, lo: Float = -.infinity, hi: Float = .infinity) {
+        let l = V(repeating: lo), h = V(repeating: hi)
+        var i = 0
+        while i + 8 <= count {
+            let a = UnsafeRawPointer(x + i).loadUnaligned(as: V.self), b = UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(z + i).storeBytes(of: clamp(a + b, l, h), as: V.self)
+            i += 8
+        }
+        while i < count {
+            z[i] = Swift.min(Swift.max(x[i] + y[i], lo), hi)
+            i += 1
+        }
+    }
+
+    /// z = clamp(x + c, lo, hi) over `count` floats (a per-row bias plus ReLU/Clip), in place allowed.
+    @inlinable
+    public static func addScalar(_ x: UnsafePointer<Float>, _ c: Float, _ z: UnsafeMutablePointer<Float>,
+                                 count: Int, lo: Float = -.infinity, hi: Float = .infinity) {
+        let l = V(repeating: lo), h = V(repeating: hi), cv = V(repeating: c)
+        var i = 0
+        while i + 8 <= count {
+            let a = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(z + i).storeBytes(of: clamp(a + cv, l, h), as: V.self)
+            i += 8
+        }
+        while i < count {
+            z[i] = Swift.min(Swift.max(x[i] + c, lo), hi)
+            i += 1
+        }
+    }
+
     @inlinable @inline(__always)
     public static func exp(_ v: V) -> V {
-        let x = v.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.3))
+        let x = clamp(v, V(repeating: -87.3), V(repeating: 88.3))
         // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick: the integer lands in
         // the low mantissa bits of t, no float→int conversion needed.
         let magic = V(repeating: 12_582_912)

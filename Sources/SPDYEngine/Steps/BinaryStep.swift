@@ -76,6 +76,10 @@ final class BinaryStep: PlanStep {
                     d -= 1
                 }
                 let x = pa + offA, y = pb + offB, z = py + outer * inner
+                if op == .add, ia == 1, ib == 1, let (lo, hi) = act.clampBounds {
+                    VectorMath.add(x, y, z, count: inner, lo: lo, hi: hi)  // residual Add (+ Relu) fused
+                    continue
+                }
                 BinaryStep.run(op, x, ia, y, ib, z, inner)
                 if act != .none {
                     addBiasAndActivate(z, rows: 0..<1, width: inner, bias: nil, biasIndex: { $0 }, activation: act)

@@ -28,6 +28,12 @@ final class PoolStep: SingleInputStep {
         let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let g = geometry, kind = kind
         let (ih, iw, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+        if case .max = kind {
+            pool.parallelFor(g.batch * g.inChannels, grain: 4) { range in
+                for nc in range { PoolStep.maxPlane(g, x + nc * ih * iw, y + nc * oh * ow) }
+            }
+            return
+        }
         pool.parallelFor(g.batch * g.inChannels, grain: 4) { range in
             for nc in range {
                 let src = x + nc * ih * iw, dst = y + nc * oh * ow
@@ -61,6 +67,50 @@ final class PoolStep: SingleInputStep {
                     }
                 }
             }
+        }
+    }
+}
+
+extension PoolStep {
+    /// Max pooling of one plane: output columns whose window lies inside the image horizontally
+    /// run without bounds checks; only the border columns check.
+    static func maxPlane(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        let (ih, iw, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+        let (kh, kw, sw, dw) = (g.kernelHeight, g.kernelWidth, g.strideW, g.dilationW)
+        // Interior columns: x0 = ox·sw − padLeft ≥ 0 and x0 + (kw−1)·dw < iw.
+        let interiorLo = min(ow, (g.padLeft + sw - 1) / sw)
+        let lastStart = iw - 1 - (kw - 1) * dw + g.padLeft
+        let interiorHi = max(interiorLo, min(ow, lastStart < 0 ? 0 : lastStart / sw + 1))
+        for oy in 0..<oh {
+            let y0 = oy * g.strideH - g.padTop
+            let out = dst + oy * ow
+            func border(_ ox: Int) {
+                let x0 = ox * sw - g.padLeft
+                var best = -Float.infinity
+                for ky in 0..<kh {
+                    let iy = y0 + ky * g.dilationH
+                    if iy < 0 || iy >= ih { continue }
+                    for kx in 0..<kw {
+                        let ix = x0 + kx * dw
+                        if ix >= 0 && ix < iw { best = max(best, src[iy * iw + ix]) }
+                    }
+                }
+                out[ox] = best
+            }
+            for ox in 0..<interiorLo { border(ox) }
+            for ox in interiorLo..<interiorHi { out[ox] = -.infinity }
+            for ky in 0..<kh {
+                let iy = y0 + ky * g.dilationH
+                if iy < 0 || iy >= ih { continue }
+                let row = src + iy * iw - g.padLeft
+                for ox in interiorLo..<interiorHi {
+                    let p = row + ox * sw
+                    var best = out[ox]
+                    for kx in 0..<kw { best = max(best, p[kx * dw]) }
+                    out[ox] = best
+                }
+            }
+            for ox in interiorHi..<ow { border(ox) }
         }
     }
 }
