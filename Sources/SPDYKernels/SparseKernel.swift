@@ -40,6 +40,14 @@ extension SparseMatrix {
                 continue
             }
             var j = 0
+            while j + 64 <= width {
+                let a = Self.accumulate64(row, count, x + j)
+                store(finish(a.0), out + j); store(finish(a.1), out + j + 8)
+                store(finish(a.2), out + j + 16); store(finish(a.3), out + j + 24)
+                store(finish(a.4), out + j + 32); store(finish(a.5), out + j + 40)
+                store(finish(a.6), out + j + 48); store(finish(a.7), out + j + 56)
+                j += 64
+            }
             while j + 32 <= width {
                 let (a0, a1, a2, a3) = Self.accumulate32(row, count, x + j)
                 store(finish(a0), out + j); store(finish(a1), out + j + 8)
@@ -67,6 +75,23 @@ extension SparseMatrix {
 
     @inline(__always)
     func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
+
+    /// 64 columns: eight accumulators, one nonzero per step (fewer loads per FMA than two
+    /// 32-column passes: the entry and its broadcast are loaded once for eight vectors).
+    @inline(__always)
+    static func accumulate64(_ row: UnsafePointer<Entry>, _ count: Int, _ x: UnsafePointer<Float>)
+        -> (Vector, Vector, Vector, Vector, Vector, Vector, Vector, Vector) {
+        var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
+        var a4 = Vector(), a5 = Vector(), a6 = Vector(), a7 = Vector()
+        for i in 0..<count {
+            let p = x + Int(row[i].offset), v = Vector(repeating: row[i].value)
+            a0.addProduct(v, load(p)); a1.addProduct(v, load(p + 8))
+            a2.addProduct(v, load(p + 16)); a3.addProduct(v, load(p + 24))
+            a4.addProduct(v, load(p + 32)); a5.addProduct(v, load(p + 40))
+            a6.addProduct(v, load(p + 48)); a7.addProduct(v, load(p + 56))
+        }
+        return (a0, a1, a2, a3, a4, a5, a6, a7)
+    }
 
     @inline(__always)
     static func accumulate32(_ row: UnsafePointer<Entry>, _ count: Int, _ x: UnsafePointer<Float>)
