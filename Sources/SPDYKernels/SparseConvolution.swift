@@ -140,28 +140,41 @@ public final class SparseConvolution: @unchecked Sendable {
                 }
             }
         case .im2col:
-            let ow = g.outWidth
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * w) { bases in
-            let baseY = bases.baseAddress!, baseX = baseY + w
-            for j in 0..<w {
-                let p = columns.lowerBound + j
-                baseY[j] = (p / ow) * g.strideH - g.padTop
-                baseX[j] = (p % ow) * g.strideW - g.padLeft
-            }
+            // The tile's positions cover a few output-row segments; per tap and segment, the
+            // columns whose input lies inside the image are gathered without bounds checks.
+            let ow = g.outWidth, sw = g.strideW
             var row = 0
             for c in 0..<g.inChannels {
                 let src = x + c * inPlane
                 for ky in 0..<g.kernelHeight {
                     for kx in 0..<g.kernelWidth {
-                        let dst = packed + row * tw, dy = ky * g.dilationH, dx = kx * g.dilationW
-                        for j in 0..<w {
-                            let iy = baseY[j] + dy, ix = baseX[j] + dx
-                            dst[j] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? src[iy * iw + ix] : 0
+                        let dst = packed + row * tw, dx = kx * g.dilationW - g.padLeft
+                        // Output columns ox with 0 <= ox·sw + dx < iw.
+                        let oxLo = dx >= 0 ? 0 : (-dx + sw - 1) / sw
+                        let oxHi = iw - dx <= 0 ? 0 : (iw - dx - 1) / sw + 1
+                        var p = columns.lowerBound
+                        while p < columns.upperBound {
+                            let oy = p / ow, ox0 = p % ow, run = min(columns.upperBound - p, ow - ox0)
+                            let out = dst + (p - columns.lowerBound)
+                            let iy = oy * g.strideH + ky * g.dilationH - g.padTop
+                            if iy < 0 || iy >= ih {
+                                out.update(repeating: 0, count: run)
+                            } else {
+                                let line = src + iy * iw + dx
+                                let lo = min(max(oxLo, ox0), ox0 + run), hi = max(min(oxHi, ox0 + run), lo)
+                                for ox in ox0..<lo { out[ox - ox0] = 0 }
+                                if sw == 1 {
+                                    if hi > lo { (out + lo - ox0).update(from: line + lo, count: hi - lo) }
+                                } else {
+                                    for ox in lo..<hi { out[ox - ox0] = line[ox * sw] }
+                                }
+                                for ox in hi..<(ox0 + run) { out[ox - ox0] = 0 }
+                            }
+                            p += run
                         }
                         row += 1
                     }
                 }
-            }
             }
         }
     }
