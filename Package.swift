@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "SPDYGraphTests", dependencies: ["SPDYGraph"]),
         .testTarget(name: "SPDYONNXTests", dependencies: ["SPDYONNX", "SPDYEngine"]),
         .testTarget(name: "SPDYEngineTests", dependencies: ["SPDYEngine", "SPDYONNX"]),
-        .testTarget(name: "SPDYCLITests", dependencies: ["spdy", "SPDYONNX", "SPDYTensor"]),
+        .testTarget(name: "SPDYCLITests", dependencies: ["spdy", "SPDYONNX", "SPDYGraph", "SPDYTensor"]),
     ],
     swiftLanguageModes: [.v6]
 )
