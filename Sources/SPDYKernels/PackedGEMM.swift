@@ -41,7 +41,7 @@ public struct PackedMatrix: @unchecked Sendable {
     /// C[rows × n] = A · B[depth × n] (`ldb`, `ldc` leading dimensions). Column panels are
     /// split over `pool`; `scratch` holds `scratchPerThread × pool.threads` floats.
     public func multiply(n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                         scratch: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+                         scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue = .identity) {
         let columnPanels = (n + Self.nr - 1) / Self.nr
         pool.parallelChunks(columnPanels) { chunk, range in
             let packed = scratch + chunk * self.scratchPerThread
@@ -50,7 +50,8 @@ public struct PackedMatrix: @unchecked Sendable {
                 self.packPanel(b: b + j0, ldb: ldb, width: width, into: packed)
                 for p in 0..<self.panels {
                     self.microKernel(panel: p, packedB: packed, c: c + p * Self.mr * ldc + j0, ldc: ldc,
-                                     rows: min(Self.mr, self.rows - p * Self.mr), width: width)
+                                     rows: min(Self.mr, self.rows - p * Self.mr), width: width,
+                                     epilogue: epilogue, firstRow: p * Self.mr)
                 }
             }
         }
@@ -71,7 +72,7 @@ public struct PackedMatrix: @unchecked Sendable {
 
     @inline(__always)
     func microKernel(panel: Int, packedB: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     rows: Int, width: Int) {
+                     rows: Int, width: Int, epilogue: KernelEpilogue, firstRow: Int) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -89,8 +90,11 @@ public struct PackedMatrix: @unchecked Sendable {
             a += Self.mr
             bp += Self.nr
         }
-        @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
+        let low = V(repeating: epilogue.lo), high = V(repeating: epilogue.hi)
+        @inline(__always) func store(_ r: Int, _ first: V, _ second: V) {
             guard r < rows else { return }
+            let bias = V(repeating: epilogue.bias?[firstRow + r] ?? 0)
+            let lo = VectorMath.clamp(first + bias, low, high), hi = VectorMath.clamp(second + bias, low, high)
             let row = c + r * ldc
             if width == Self.nr {
                 UnsafeMutableRawPointer(row).storeBytes(of: lo, as: V.self)

@@ -69,7 +69,7 @@ public final class SparseConvolution: @unchecked Sendable {
     public var density: Double { Double(nonzeros) / Double(max(1, geometry.outChannels * unit.patchSize)) }
 
     /// output[n, m, oy, ox] = epilogue(Σ weight · input) for every image; `epilogue.bias` per channel.
-    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: SparseEpilogue,
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
                     pool: ThreadPool) {
         let g = unit, groups = geometry.groups
         let tiles = ColumnTiles(count: positions, width: tileWidth)

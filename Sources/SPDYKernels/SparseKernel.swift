@@ -15,7 +15,7 @@ extension SparseMatrix {
     /// Y[r, 0..<width] = epilogue(Σ A[r, k] · X[offset(k) + j]) for r in `rows`; Y row r starts at
     /// `y + (r - rows.lowerBound) · ldy` (so a row range can write into its own slice).
     public func multiplyTile(rows: Range<Int>, x: UnsafePointer<Float>, width: Int,
-                             y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: SparseEpilogue) {
+                             y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: KernelEpilogue) {
         guard width > 0 else { return }
         let entries = UnsafePointer(self.entries)
         for r in rows {

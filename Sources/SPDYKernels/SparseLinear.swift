@@ -52,7 +52,7 @@ public final class SparseLinear: @unchecked Sendable {
     deinit { matrix.deallocate() }
 
     /// Y[n × outFeatures] = epilogue(X[n × inFeatures] · Wᵀ); `epilogue.bias` is per output feature.
-    public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: SparseEpilogue,
+    public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
                     pool: ThreadPool) {
         let tiles = ColumnTiles(count: n, width: tileWidth)
         guard tiles.count > 0 else { return }

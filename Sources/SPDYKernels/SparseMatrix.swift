@@ -71,18 +71,3 @@ public struct SparseMatrix: @unchecked Sendable {
     func rowStartAt(_ r: Int) -> Int { rowStart[r] }
 }
 
-/// What happens to a finished output value before it is stored: `min(max(v + bias[row], lo), hi)`.
-/// ReLU is `lo = 0`; Clip is its bounds; no activation leaves both infinite.
-public struct SparseEpilogue: @unchecked Sendable {
-    public var bias: UnsafePointer<Float>?
-    public var lo: Float, hi: Float
-
-    public init(bias: UnsafePointer<Float>? = nil, lo: Float = -.infinity, hi: Float = .infinity) {
-        self.bias = bias
-        self.lo = lo
-        self.hi = hi
-    }
-
-    /// No bias, no clamp.
-    public static let identity = SparseEpilogue()
-}

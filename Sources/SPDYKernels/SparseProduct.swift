@@ -19,7 +19,7 @@ extension SparseMatrix {
     /// a new page each; packed, a tile is dense and stays in L2 while every row of A passes over it.
     /// `scratch` holds `scratchPerThread(depth:tileWidth:) × pool.threads` floats.
     public func multiply(n: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
-                         epilogue: SparseEpilogue, pool: ThreadPool, tileWidth: Int,
+                         epilogue: KernelEpilogue, pool: ThreadPool, tileWidth: Int,
                          scratch: UnsafeMutablePointer<Float>) {
         let tiles = ColumnTiles(count: n, width: tileWidth)
         guard tiles.count > 0, rows > 0 else { return }

@@ -121,7 +121,7 @@ public enum SparseVerifier {
                     bias.withUnsafeBufferPointerOrNil { bp in
                         y.withUnsafeMutableBufferPointer { yp in
                             layer.run(n: tokens, x: xp.baseAddress!, y: yp.baseAddress!,
-                                      epilogue: SparseEpilogue(bias: bp, lo: lo, hi: hi), pool: pool)
+                                      epilogue: KernelEpilogue(bias: bp, lo: lo, hi: hi), pool: pool)
                         }
                     }
                 }
@@ -143,7 +143,7 @@ public enum SparseVerifier {
                     bias.withUnsafeBufferPointerOrNil { bp in
                         y.withUnsafeMutableBufferPointer { yp in
                             conv.run(input: xp.baseAddress!, output: yp.baseAddress!,
-                                     epilogue: SparseEpilogue(bias: bp, lo: lo, hi: hi), pool: pool)
+                                     epilogue: KernelEpilogue(bias: bp, lo: lo, hi: hi), pool: pool)
                         }
                     }
                 }

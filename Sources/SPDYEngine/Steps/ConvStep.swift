@@ -41,6 +41,13 @@ final class ConvStep: SingleInputStep {
         panelScratch = .allocate(capacity: max(1, perThread * threads))
     }
 
+    /// The bias and ReLU/Clip of group `group`, applied by the micro-kernel as it stores (identity
+    /// when the activation cannot be fused; then `execute` applies both after).
+    func epilogue(_ group: Int) -> KernelEpilogue {
+        guard let (lo, hi) = activation.clampBounds else { return .identity }
+        return KernelEpilogue(bias: bias.map { UnsafePointer($0 + group * geometry.groupOutChannels) }, lo: lo, hi: hi)
+    }
+
     /// The panel scratch of thread chunk `chunk`.
     func scratch(_ chunk: Int) -> UnsafeMutablePointer<Float> {
         panelScratch + chunk * (packed.first?.scratchPerThread ?? 0)
@@ -118,11 +125,13 @@ final class ConvStep: SingleInputStep {
                         let dst = y + (n * g.outChannels + group * og) * plane
                         if g.isPointwise {
                             self.packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane,
-                                                        scratch: self.scratch(chunk), pool: self.serial)
+                                                        scratch: self.scratch(chunk), pool: self.serial,
+                                                        epilogue: self.epilogue(group))
                         } else {
                             Im2col.unfold(g, input: src, columns: columns!)
                             self.packed[group].multiply(n: plane, b: columns!, ldb: plane, c: dst, ldc: plane,
-                                                        scratch: self.scratch(chunk), pool: self.serial)
+                                                        scratch: self.scratch(chunk), pool: self.serial,
+                                                        epilogue: self.epilogue(group))
                         }
                     }
                 }
@@ -131,7 +140,7 @@ final class ConvStep: SingleInputStep {
             try convolveImageByImage(memory, pool)
         }
         let (b, act, oc) = (bias.map { UnsafePointer($0) }, activation, g.outChannels)
-        if b != nil || act != .none {
+        if activation.clampBounds == nil {  // GELU: not fused into the micro-kernel
             pool.parallelFor(g.batch * oc, grain: 16) { rows in
                 addBiasAndActivate(y, rows: rows, width: plane, bias: b, biasIndex: { $0 % oc }, activation: act)
             }
@@ -154,7 +163,8 @@ final class ConvStep: SingleInputStep {
                     let src = x + ((start + i) * g.inChannels + group * g.groupInChannels) * inPlane
                     Im2col.unfold(g, input: src, columns: columns + i * plane, rowStride: width)
                 }
-                packed[group].multiply(n: width, b: columns, ldb: width, c: staging, ldc: width, scratch: panels, pool: serial)
+                packed[group].multiply(n: width, b: columns, ldb: width, c: staging, ldc: width, scratch: panels, pool: serial,
+                                       epilogue: epilogue(group))
                 for i in 0..<count {
                     let dst = y + ((start + i) * g.outChannels + group * og) * plane
                     for o in 0..<og {
@@ -177,13 +187,15 @@ final class ConvStep: SingleInputStep {
                 let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
                 let dst = y + (n * g.outChannels + group * og) * plane
                 if g.isPointwise {
-                    packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool)
+                    packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
+                                           epilogue: epilogue(group))
                 } else {
                     guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
                     pool.parallelFor(g.groupInChannels, grain: 4) { channels in
                         Im2col.unfold(g, input: src, columns: columns, channels: channels)
                     }
-                    packed[group].multiply(n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool)
+                    packed[group].multiply(n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
+                                           epilogue: epilogue(group))
                 }
             }
         }

@@ -33,7 +33,7 @@ final class SparseConvStep: SingleInputStep {
         let y = memory.pointer(output)
         let bounds = activation.clampBounds ?? (-.infinity, .infinity)
         convolution.run(input: UnsafePointer(memory.pointer(input)), output: y,
-                        epilogue: SparseEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
+                        epilogue: KernelEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
         if activation.clampBounds == nil {
             let (act, plane) = (activation, g.outHeight * g.outWidth)
             pool.parallelFor(g.batch * g.outChannels, grain: 16) { rows in
@@ -78,7 +78,7 @@ final class SparseLinearStep: SingleInputStep {
         let y = memory.pointer(output)
         let bounds = activation.clampBounds ?? (-.infinity, .infinity)
         layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: y,
-                  epilogue: SparseEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
+                  epilogue: KernelEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
         if activation == .gelu {
             let n = self.n
             pool.parallelFor(m, grain: 8) { rows in
