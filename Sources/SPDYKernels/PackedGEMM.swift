@@ -35,25 +35,45 @@ public struct PackedMatrix: @unchecked Sendable {
     /// Frees the packed storage. Call once, when the owner is done.
     public func deallocate() { storage.deallocate() }
 
-    /// Scratch floats one thread needs for `multiply`.
-    public var scratchPerThread: Int { depth * Self.nr }
+    /// Bytes of packed B a chunk may take: about L2, so every A panel is read from memory once
+    /// per chunk instead of once per 16-column panel (A of a deep layer is megabytes).
+    static let chunkBytes = 384 * 1024
 
-    /// C[rows × n] = A · B[depth × n] (`ldb`, `ldc` leading dimensions). Column panels are
-    /// split over `pool`; `scratch` holds `scratchPerThread × pool.threads` floats.
+    /// Columns of B packed per chunk (a multiple of `nr`).
+    public var chunkColumns: Int { max(Self.nr, Self.chunkBytes / (4 * max(1, depth)) / Self.nr * Self.nr) }
+
+    /// Scratch floats one concurrent `multiply` call needs (one packed chunk of B).
+    public var scratchPerThread: Int { depth * chunkColumns }
+
+    /// C[rows × n] = epilogue(A · B[depth × n]) (`ldb`, `ldc` leading dimensions). B is packed a
+    /// chunk of columns at a time into `scratch` (`scratchPerThread` floats), then row panels of A
+    /// (or, with few row panels, column panels) are split over `pool`.
     public func multiply(n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                          scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue = .identity) {
-        let columnPanels = (n + Self.nr - 1) / Self.nr
-        pool.parallelChunks(columnPanels) { chunk, range in
-            let packed = scratch + chunk * self.scratchPerThread
-            for j in range {
-                let j0 = j * Self.nr, width = min(Self.nr, n - j0)
-                self.packPanel(b: b + j0, ldb: ldb, width: width, into: packed)
-                for p in 0..<self.panels {
-                    self.microKernel(panel: p, packedB: packed, c: c + p * Self.mr * ldc + j0, ldc: ldc,
-                                     rows: min(Self.mr, self.rows - p * Self.mr), width: width,
-                                     epilogue: epilogue, firstRow: p * Self.mr)
+        let chunk = chunkColumns, depth = self.depth
+        var start = 0
+        while start < n {
+            let width = min(chunk, n - start)
+            let columnPanels = (width + Self.nr - 1) / Self.nr
+            pool.parallelFor(columnPanels, grain: 4) { range in
+                for j in range {
+                    let j0 = j * Self.nr
+                    self.packPanel(b: b + start + j0, ldb: ldb, width: min(Self.nr, width - j0), into: scratch + j * depth * Self.nr)
                 }
             }
+            let byRows = panels >= 4 * pool.threads
+            pool.parallelFor(byRows ? panels : columnPanels, grain: 1) { range in
+                for item in range {
+                    for other in 0..<(byRows ? columnPanels : self.panels) {
+                        let (p, j) = byRows ? (item, other) : (other, item)
+                        let j0 = j * Self.nr
+                        self.microKernel(panel: p, packedB: scratch + j * depth * Self.nr, c: c + p * Self.mr * ldc + start + j0,
+                                         ldc: ldc, rows: min(Self.mr, self.rows - p * Self.mr), width: min(Self.nr, width - j0),
+                                         epilogue: epilogue, firstRow: p * Self.mr)
+                    }
+                }
+            }
+            start += width
         }
     }
 
