@@ -134,10 +134,7 @@ final class GlobalAveragePoolStep: SingleInputStep {
         let size = planeSize
         pool.parallelFor(planes, grain: 16) { range in
             for p in range {
-                var s: Float = 0
-                let src = x + p * size
-                for i in 0..<size { s += src[i] }
-                y[p] = s / Float(size)
+                y[p] = VectorMath.sum(x + p * size, count: size) / Float(size)
             }
         }
     }

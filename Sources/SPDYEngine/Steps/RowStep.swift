@@ -23,11 +23,9 @@ final class SoftmaxStep: SingleInputStep {
         pool.parallelFor(rows, grain: 16) { range in
             for r in range {
                 let xi = x + r * w, yi = y + r * w
-                var m = -Float.infinity
-                for j in 0..<w { m = max(m, xi[j]) }
-                VectorMath.map(xi, yi, w) { VectorMath.exp($0 - m) }
-                var sum: Float = 0
-                for j in 0..<w { sum += yi[j] }
+                let m = VectorMath.maximum(xi, count: w)
+                VectorMath.exp(xi, yi, count: w, minus: m)
+                let sum = VectorMath.sum(yi, count: w)
                 if log {
                     let ls = Foundation.log(sum)
                     for j in 0..<w { yi[j] = xi[j] - m - ls }
@@ -65,12 +63,8 @@ final class LayerNormStep: SingleInputStep {
                 pool.parallelFor(rows, grain: 8) { range in
                     for r in range {
                         let xi = x + r * w, yi = y + r * w
-                        var mean: Float = 0
-                        for j in 0..<w { mean += xi[j] }
-                        mean /= Float(w)
-                        var variance: Float = 0
-                        for j in 0..<w { let d = xi[j] - mean; variance += d * d }
-                        variance /= Float(w)
+                        let mean = VectorMath.sum(xi, count: w) / Float(w)
+                        let variance = VectorMath.sumOfSquaredDeviations(xi, from: mean, count: w) / Float(w)
                         let inv = 1 / (variance + eps).squareRoot()
                         for j in 0..<w { yi[j] = (xi[j] - mean) * inv * g[j] + b[j] }
                     }
