@@ -448,7 +448,7 @@ struct PlanCompiler {
         let ia = Broadcast.sourceIndices(from: batchA, to: batch), ib = Broadcast.sourceIndices(from: batchB, to: batch)
         steps.append(BatchedMatMulStep(nodeName: node.name, m: m, n: n, k: k, aBatch: ia, bBatch: ib,
                                        a: slot(for: node.inputs[0]).buffer!, b: slot(for: node.inputs[1]).buffer!,
-                                       output: slot(for: node.outputs[0]).buffer!))
+                                       output: slot(for: node.outputs[0]).buffer!, threads: options.threads))
         return true
     }
 

@@ -3,11 +3,14 @@
 public struct KernelEpilogue: @unchecked Sendable {
     public var bias: UnsafePointer<Float>?
     public var lo: Float, hi: Float
+    /// Apply exact GELU after the bias (sparse kernels only; then lo/hi are ignored).
+    public var gelu: Bool
 
-    public init(bias: UnsafePointer<Float>? = nil, lo: Float = -.infinity, hi: Float = .infinity) {
+    public init(bias: UnsafePointer<Float>? = nil, lo: Float = -.infinity, hi: Float = .infinity, gelu: Bool = false) {
         self.bias = bias
         self.lo = lo
         self.hi = hi
+        self.gelu = gelu
     }
 
     /// No bias, no clamp.

@@ -15,14 +15,25 @@ public struct PackedMatrix: @unchecked Sendable {
     let storage: UnsafeMutablePointer<Float>
     let panels: Int
 
-    /// Packs `a` ([rows × depth], row-major, leading dimension `lda`).
+    /// Packs `a` ([rows × depth], row-major, leading dimension `lda`) into storage it owns.
     public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int) {
+        let storage = UnsafeMutablePointer<Float>.allocate(capacity: Self.storageSize(rows: rows, depth: depth))
+        self.init(rows: rows, depth: depth, a: a, lda: lda, storage: storage)
+    }
+
+    /// Floats of packed storage a [rows × depth] matrix takes.
+    public static func storageSize(rows: Int, depth: Int) -> Int { max(1, (rows + mr - 1) / mr * depth * mr) }
+
+    /// Packs `a` into caller-owned `storage` (`storageSize` floats), for operands that change
+    /// every run (attention products): do not call `deallocate` on the result.
+    public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int, storage: UnsafeMutablePointer<Float>) {
         self.rows = rows
         self.depth = depth
         panels = (rows + Self.mr - 1) / Self.mr
-        let count = max(1, panels * depth * Self.mr)
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: 0, count: count)
+        self.storage = storage
+        if rows % Self.mr != 0 {  // zero the padded rows of the last panel
+            storage.update(repeating: 0, count: Self.storageSize(rows: rows, depth: depth))
+        }
         for p in 0..<panels {
             for r in 0..<Self.mr where p * Self.mr + r < rows {
                 let src = a + (p * Self.mr + r) * lda

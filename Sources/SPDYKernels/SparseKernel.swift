@@ -24,7 +24,9 @@ extension SparseMatrix {
             let out = y + (r - rows.lowerBound) * ldy
             let bias = epilogue.bias.map { $0[r] } ?? 0
             let b = Vector(repeating: bias), lo = Vector(repeating: epilogue.lo), hi = Vector(repeating: epilogue.hi)
+            let gelu = epilogue.gelu
             @inline(__always) func finish(_ v: Vector) -> Vector {
+                if gelu { return Lanes.GELU().apply(v + b) }
                 // Selects, not `clamped` (whose generic min/max is not inlined).
                 var r = v + b
                 r.replace(with: lo, where: r .< lo)
@@ -35,7 +37,7 @@ extension SparseMatrix {
                 for j in 0..<width {
                     var s: Float = 0
                     for i in 0..<count { s += row[i].value * x[Int(row[i].offset) + j] }
-                    out[j] = min(max(s + bias, epilogue.lo), epilogue.hi)
+                    out[j] = gelu ? Lanes.GELU().apply(Vector(repeating: s + bias))[0] : min(max(s + bias, epilogue.lo), epilogue.hi)
                 }
                 continue
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Strict reference twins of the sparse kernels (the dense definitions, scalar loops, Double
 /// sums, reading the *dense* weights, so compression bugs cannot hide) and a verifier that sweeps
 /// shapes and sparsities comparing each kernel with its twin.
@@ -34,15 +36,17 @@ public enum SparseReference {
         return out
     }
 
-    /// y[t, o] = clamp(bias[o] + Σ_k x[t, k] · w[o, k]) (w is [out × in]).
+    /// y[t, o] = clamp(bias[o] + Σ_k x[t, k] · w[o, k]) (w is [out × in]), or its exact GELU.
     public static func linear(tokens: Int, inFeatures: Int, outFeatures: Int, x: [Float], weight: [Float],
-                              bias: [Float]?, lo: Float, hi: Float) -> [Float] {
+                              bias: [Float]?, lo: Float, hi: Float, gelu: Bool = false) -> [Float] {
         var y = [Float](repeating: 0, count: tokens * outFeatures)
         for t in 0..<tokens {
             for o in 0..<outFeatures {
                 var s = 0.0
                 for k in 0..<inFeatures { s += Double(x[t * inFeatures + k]) * Double(weight[o * inFeatures + k]) }
-                y[t * outFeatures + o] = min(max(Float(s) + (bias?[o] ?? 0), lo), hi)
+                let v = s + Double(bias?[o] ?? 0)
+                y[t * outFeatures + o] = gelu ? Float(0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot())))
+                                              : min(max(Float(v), lo), hi)
             }
         }
         return y
@@ -103,13 +107,13 @@ public enum SparseVerifier {
         var cases: [SparseVerificationCase] = []
         for (index, (tokens, k, m)) in linearShapes.enumerated() {
             for s in sparsities {
-                let fused = index % 2 == 0
+                let fused = index % 2 == 0, gelu = index % 4 == 1
                 var w = rng.weights(rows: m, columns: k, sparsity: s)
                 let x = rng.values(tokens * k)
-                let bias = fused ? rng.values(m) : nil
+                let bias = fused || gelu ? rng.values(m) : nil
                 let (lo, hi): (Float, Float) = fused ? (0, .infinity) : (-.infinity, .infinity)
                 let expected = SparseReference.linear(tokens: tokens, inFeatures: k, outFeatures: m, x: x, weight: w,
-                                                      bias: bias, lo: lo, hi: hi)
+                                                      bias: bias, lo: lo, hi: hi, gelu: gelu)
                 // Alternate the stored orientation: [out × in] and [in × out] (ONNX MatMul).
                 let transposed = index % 3 == 1
                 if transposed { w = transpose(w, rows: m, columns: k) }
@@ -121,11 +125,11 @@ public enum SparseVerifier {
                     bias.withUnsafeBufferPointerOrNil { bp in
                         y.withUnsafeMutableBufferPointer { yp in
                             layer.run(n: tokens, x: xp.baseAddress!, y: yp.baseAddress!,
-                                      epilogue: KernelEpilogue(bias: bp, lo: lo, hi: hi), pool: pool)
+                                      epilogue: KernelEpilogue(bias: bp, lo: lo, hi: hi, gelu: gelu), pool: pool)
                         }
                     }
                 }
-                cases.append(compare("SparseLinear", "\(tokens)x\(k)->\(m)", s, threads, y, expected, depth: k))
+                cases.append(compare("SparseLinear", "\(tokens)x\(k)->\(m)\(gelu ? "+GELU" : "")", s, threads, y, expected, depth: k))
             }
         }
         for (index, g) in convolutionShapes.enumerated() {

@@ -65,22 +65,32 @@ final class LinearStep: SingleInputStep {
 }
 
 /// A product of two runtime tensors with NumPy batching: [..., M, K] × [..., K, N], batch
-/// dimensions broadcast (attention scores and context).
+/// dimensions broadcast (attention scores and context). Threads take whole batch items; each
+/// item's left operand is packed for the micro-kernel (`PackedMatrix`), which runs these small
+/// products (128×32×128 in BERT attention) about twice as fast as OpenBLAS calls.
 final class BatchedMatMulStep: PlanStep {
     let nodeName: String
     let m: Int, n: Int, k: Int
     /// For each output batch index, the batch index in A and in B.
     let aBatch: [Int], bBatch: [Int]
     let a: Int, b: Int, output: Int
+    /// Per thread: packed A, then the packed chunk of B.
+    let scratch: ThreadScratch
+    let packedSize: Int, chunkSize: Int
+    let serial = ThreadPool(threads: 1)
 
-    init(nodeName: String, m: Int, n: Int, k: Int, aBatch: [Int], bBatch: [Int], a: Int, b: Int, output: Int) {
+    init(nodeName: String, m: Int, n: Int, k: Int, aBatch: [Int], bBatch: [Int], a: Int, b: Int, output: Int, threads: Int) {
         self.nodeName = nodeName
         self.m = m; self.n = n; self.k = k
         self.aBatch = aBatch; self.bBatch = bBatch
         self.a = a; self.b = b; self.output = output
+        packedSize = PackedMatrix.storageSize(rows: m, depth: k)
+        // The B chunk for this depth (the same for every item).
+        chunkSize = k * max(PackedMatrix.nr, 384 * 1024 / (4 * max(1, k)) / PackedMatrix.nr * PackedMatrix.nr)
+        scratch = ThreadScratch(floatsPerThread: packedSize + chunkSize, threads: threads)
     }
 
-    var kernel: String { "MatMul batched[\(aBatch.count)] sgemm" }
+    var kernel: String { "MatMul batched[\(aBatch.count)] packed" }
     var readBuffers: [Int] { [a, b] }
     var writtenBuffers: [Int] { [output] }
 
@@ -88,11 +98,15 @@ final class BatchedMatMulStep: PlanStep {
         let pa = UnsafePointer(memory.pointer(a)), pb = UnsafePointer(memory.pointer(b))
         let pc = memory.pointer(output)
         let (m, n, k, aBatch, bBatch) = (m, n, k, aBatch, bBatch)
-        // Small products: threads take whole batch slices, each a single-threaded sgemm.
-        pool.parallelFor(aBatch.count, grain: 1) { range in
-            for i in range {
-                GEMM.sgemm(m: m, n: n, k: k, a: pa + aBatch[i] * m * k, lda: k, b: pb + bBatch[i] * k * n, ldb: n,
-                           c: pc + i * m * n, ldc: n)
+        // Fewer items than threads: one item at a time, each product split over the threads.
+        let perItem = aBatch.count < pool.threads
+        pool.parallelChunks(perItem ? 1 : aBatch.count) { thread, range in
+            let storage = self.scratch[thread]
+            for i in perItem ? 0..<aBatch.count : range {
+                let packed = PackedMatrix(rows: m, depth: k, a: pa + aBatch[i] * m * k, lda: k, storage: storage)
+                precondition(packed.scratchPerThread <= self.chunkSize, "B chunk scratch too small")
+                packed.multiply(n: n, b: pb + bBatch[i] * k * n, ldb: n, c: pc + i * m * n, ldc: n,
+                                scratch: storage + self.packedSize, pool: perItem ? pool : self.serial)
             }
         }
     }

@@ -77,13 +77,9 @@ final class SparseLinearStep: SingleInputStep {
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let y = memory.pointer(output)
         let bounds = activation.clampBounds ?? (-.infinity, .infinity)
+        // GELU is applied on each finished tile while it is in cache, not in a pass of its own.
         layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: y,
-                  epilogue: KernelEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
-        if activation == .gelu {
-            let n = self.n
-            pool.parallelFor(m, grain: 8) { rows in
-                for r in rows { VectorMath.gelu(y + r * n, y + r * n, count: n) }
-            }
-        }
+                  epilogue: KernelEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi,
+                                           gelu: activation == .gelu), pool: pool)
     }
 }
