@@ -22,6 +22,8 @@ public final class SparseConvolution: @unchecked Sendable {
     public let tileWidth: Int
     /// Direct method: padded row length, extent of one tap window, channel stride in the block.
     let paddedWidth: Int, windowStride: Int
+    /// Pointwise only: the kernel reads the input image in place instead of a packed tile.
+    public let readsInPlace: Bool
     /// Output positions per image in the tile space (flattened padded rows for `direct`).
     let positions: Int
     let scratch: ThreadScratch
@@ -49,8 +51,15 @@ public final class SparseConvolution: @unchecked Sendable {
         paddedWidth = wp
         windowStride = stride
         positions = method == .direct ? (g.outHeight - 1) * wp + g.outWidth : g.outHeight * g.outWidth
+        // Large pointwise planes are read in place (no packing; `spdy bench kernels`: faster on
+        // 56×56, slower on 28×28 and smaller), unless channel planes are a multiple of 4 KiB
+        // apart, which maps every channel of a tile onto the same cache sets.
+        let plane = g.inHeight * g.inWidth
+        let inPlace = method == .pointwise && plane % 1024 != 0 && plane >= 2048  // measured: helps 56×56, not 28×28
+        readsInPlace = inPlace
         let offsets: [Int] = (0..<k).map { column in
             let c = column / taps, ky = column % taps / g.kernelWidth, kx = column % g.kernelWidth
+            if inPlace { return column * plane }
             return method == .direct ? c * stride + ky * g.dilationH * wp + kx * g.dilationW : column * tw
         }
         matrices = (0..<full.groups).map {
@@ -89,13 +98,13 @@ public final class SparseConvolution: @unchecked Sendable {
                 let y = output + n * outImage + group * g.outChannels * outPlane
                 var local = epilogue
                 local.bias = epilogue.bias.map { $0 + group * g.outChannels }
-                if packedTile != tileIndex {
+                if packedTile != tileIndex && !self.readsInPlace {
                     self.pack(x, columns, into: packed)
                     packedTile = tileIndex
                 }
                 switch self.method {
                 case .pointwise, .im2col:
-                    matrix.multiplyTile(rows: rows, x: packed, width: columns.count,
+                    matrix.multiplyTile(rows: rows, x: self.readsInPlace ? x + columns.lowerBound : UnsafePointer(packed), width: columns.count,
                                         y: y + rows.lowerBound * outPlane + columns.lowerBound, ldy: outPlane,
                                         epilogue: local)
                 case .direct:

@@ -98,6 +98,8 @@ public enum SparseVerifier {
         ConvGeometry(batch: 2, inChannels: 64, inHeight: 14, inWidth: 14, outChannels: 64, kernelHeight: 3, kernelWidth: 3,
                      padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         ConvGeometry(batch: 1, inChannels: 40, inHeight: 3, inWidth: 70, outChannels: 9, kernelHeight: 1, kernelWidth: 1),
+        // A plane large enough for the pointwise kernel to read its input in place.
+        ConvGeometry(batch: 2, inChannels: 7, inHeight: 45, inWidth: 51, outChannels: 5, kernelHeight: 1, kernelWidth: 1),
     ]
 
     /// Runs every case at `threads`; the returned cases say which passed.

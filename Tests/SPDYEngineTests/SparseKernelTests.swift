@@ -11,7 +11,10 @@ import SPDYKernels
         for c in cases where !c.passed {
             Issue.record("\(c.kernel) \(c.shape) at \(c.sparsity): max error \(c.maxAbsError) (scale \(c.scale))")
         }
-        // All three convolution methods are exercised.
+        // All three convolution methods are exercised, pointwise both packed and in place.
+        #expect(SparseVerifier.convolutionShapes.contains { g in
+            g.isPointwise && g.inHeight * g.inWidth >= 2048
+        })
         let methods = Set(cases.map(\.kernel))
         #expect(methods.isSuperset(of: ["SparseLinear", "SparseConvolution(direct)", "SparseConvolution(pointwise)",
                                         "SparseConvolution(im2col)"]))
