@@ -50,36 +50,44 @@ public struct PackedMatrix: @unchecked Sendable {
     /// per chunk instead of once per 16-column panel (A of a deep layer is megabytes).
     static let chunkBytes = 384 * 1024
 
-    /// Columns of B packed per chunk (a multiple of `nr`).
-    public var chunkColumns: Int { max(Self.nr, Self.chunkBytes / (4 * max(1, depth)) / Self.nr * Self.nr) }
+    /// Columns of B packed per chunk for a product of this depth (a multiple of `nr`).
+    public static func chunkColumns(depth: Int) -> Int { max(nr, chunkBytes / (4 * max(1, depth)) / nr * nr) }
 
-    /// Scratch floats one concurrent `multiply` call needs (one packed chunk of B).
+    /// Columns of B packed per chunk.
+    public var chunkColumns: Int { Self.chunkColumns(depth: depth) }
+
+    /// Scratch floats each thread of a `multiply` call needs (one packed chunk of B).
     public var scratchPerThread: Int { depth * chunkColumns }
 
-    /// C[rows × n] = epilogue(A · B[depth × n]) (`ldb`, `ldc` leading dimensions). B is packed a
-    /// chunk of columns at a time into `scratch` (`scratchPerThread` floats), then row panels of A
-    /// (or, with few row panels, column panels) are split over `pool`.
+    /// C[rows × n] = epilogue(A · B[depth × n]) (`ldb`, `ldc` leading dimensions). B is taken a
+    /// chunk of columns at a time; each chunk is one parallel region in which every thread packs
+    /// the B panels it needs into its own part of `scratch` (`scratchPerThread × pool.threads`
+    /// floats) and multiplies its row panels of A (or, with few row panels, its column panels).
     public func multiply(n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                          scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue = .identity) {
-        let chunk = chunkColumns, depth = self.depth
+        let chunk = chunkColumns, depth = self.depth, perThread = scratchPerThread
+        // Split by rows only when A is tall: then every thread packs the whole chunk of B, which
+        // costs about 16 · threads / rows of the multiply (~1 cycle per packed value against
+        // 16 multiply-adds per cycle); for shorter A, threads take column panels instead.
+        let byRows = rows >= 256 && panels >= 4 * pool.threads
         var start = 0
         while start < n {
             let width = min(chunk, n - start)
             let columnPanels = (width + Self.nr - 1) / Self.nr
-            pool.parallelFor(columnPanels, grain: 4) { range in
-                for j in range {
+            pool.parallelChunks(byRows ? panels : columnPanels) { thread, range in
+                let packed = scratch + thread * perThread
+                let columns = byRows ? 0..<columnPanels : range
+                for j in columns {
                     let j0 = j * Self.nr
-                    self.packPanel(b: b + start + j0, ldb: ldb, width: min(Self.nr, width - j0), into: scratch + j * depth * Self.nr)
+                    self.packPanel(b: b + start + j0, ldb: ldb, width: min(Self.nr, width - j0),
+                                   into: packed + (j - columns.lowerBound) * depth * Self.nr)
                 }
-            }
-            let byRows = panels >= 4 * pool.threads
-            pool.parallelFor(byRows ? panels : columnPanels, grain: 1) { range in
-                for item in range {
-                    for other in 0..<(byRows ? columnPanels : self.panels) {
-                        let (p, j) = byRows ? (item, other) : (other, item)
+                for p in byRows ? range : 0..<self.panels {
+                    for j in columns {
                         let j0 = j * Self.nr
-                        self.microKernel(panel: p, packedB: scratch + j * depth * Self.nr, c: c + p * Self.mr * ldc + start + j0,
-                                         ldc: ldc, rows: min(Self.mr, self.rows - p * Self.mr), width: min(Self.nr, width - j0),
+                        self.microKernel(panel: p, packedB: packed + (j - columns.lowerBound) * depth * Self.nr,
+                                         c: c + p * Self.mr * ldc + start + j0, ldc: ldc,
+                                         rows: min(Self.mr, self.rows - p * Self.mr), width: min(Self.nr, width - j0),
                                          epilogue: epilogue, firstRow: p * Self.mr)
                     }
                 }

@@ -191,7 +191,7 @@ final class ConvStep: SingleInputStep {
                                            epilogue: epilogue(group))
                 } else {
                     guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
-                    pool.parallelFor(g.groupInChannels, grain: 4) { channels in
+                    pool.parallelFor(g.groupInChannels, grain: 1) { channels in
                         Im2col.unfold(g, input: src, columns: columns, channels: channels)
                     }
                     packed[group].multiply(n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,

@@ -74,8 +74,8 @@ final class BatchedMatMulStep: PlanStep {
     /// For each output batch index, the batch index in A and in B.
     let aBatch: [Int], bBatch: [Int]
     let a: Int, b: Int, output: Int
-    /// Per thread: packed A, then the packed chunk of B.
-    let scratch: ThreadScratch
+    /// Per thread: packed A; and the packed chunks of B (one per thread, contiguous).
+    let scratch: ThreadScratch, chunks: ThreadScratch
     let packedSize: Int, chunkSize: Int
     let serial = ThreadPool(threads: 1)
 
@@ -86,8 +86,9 @@ final class BatchedMatMulStep: PlanStep {
         self.a = a; self.b = b; self.output = output
         packedSize = PackedMatrix.storageSize(rows: m, depth: k)
         // The B chunk for this depth (the same for every item).
-        chunkSize = k * max(PackedMatrix.nr, 384 * 1024 / (4 * max(1, k)) / PackedMatrix.nr * PackedMatrix.nr)
-        scratch = ThreadScratch(floatsPerThread: packedSize + chunkSize, threads: threads)
+        chunkSize = k * PackedMatrix.chunkColumns(depth: k)
+        scratch = ThreadScratch(floatsPerThread: packedSize, threads: threads)
+        chunks = ThreadScratch(floatsPerThread: chunkSize, threads: threads)
     }
 
     var kernel: String { "MatMul batched[\(aBatch.count)] packed" }
@@ -104,9 +105,9 @@ final class BatchedMatMulStep: PlanStep {
             let storage = self.scratch[thread]
             for i in perItem ? 0..<aBatch.count : range {
                 let packed = PackedMatrix(rows: m, depth: k, a: pa + aBatch[i] * m * k, lda: k, storage: storage)
-                precondition(packed.scratchPerThread <= self.chunkSize, "B chunk scratch too small")
+                precondition(packed.scratchPerThread == self.chunks.floatsPerThread, "B chunk scratch mismatch")
                 packed.multiply(n: n, b: pb + bBatch[i] * k * n, ldb: n, c: pc + i * m * n, ldc: n,
-                                scratch: storage + self.packedSize, pool: perItem ? pool : self.serial)
+                                scratch: self.chunks[perItem ? 0 : thread], pool: perItem ? pool : self.serial)
             }
         }
     }
