@@ -27,19 +27,8 @@ declare -A recipe=(
 )
 order=(mnist_resnet ddddocr_det resnet18 efficientnet_lite0 minilm resnet50)
 
-force=0
-selected=()
-for arg in "$@"; do
-    case "$arg" in
-        --force) force=1 ;;
-        --list) printf '%s\n' "${order[@]}"; exit 0 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-        -*) echo "prepare_fixtures: unknown option $arg" >&2; exit 2 ;;
-        *) [ -n "${recipe[$arg]+x}" ] || { echo "prepare_fixtures: unknown target $arg (see --list)" >&2; exit 2; }
-           selected+=("$arg") ;;
-    esac
-done
-[ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
+source scripts/lib/targets.sh
+parse_targets prepare_fixtures '2,10p' "$@"
 
 [ -x "$py" ] || scripts/bootstrap.sh
 

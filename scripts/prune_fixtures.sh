@@ -27,19 +27,8 @@ declare -A recipe=(
 )
 order=(resnet50_80 resnet50_90 resnet50_95 minilm_90)
 
-force=0
-selected=()
-for arg in "$@"; do
-    case "$arg" in
-        --force) force=1 ;;
-        --list) printf '%s\n' "${order[@]}"; exit 0 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-        -*) echo "prune_fixtures: unknown option $arg" >&2; exit 2 ;;
-        *) [ -n "${recipe[$arg]+x}" ] || { echo "prune_fixtures: unknown target $arg (see --list)" >&2; exit 2; }
-           selected+=("$arg") ;;
-    esac
-done
-[ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
+source scripts/lib/targets.sh
+parse_targets prune_fixtures '2,13p' "$@"
 
 [ -x "$py" ] || scripts/bootstrap.sh
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1

@@ -46,8 +46,8 @@ struct InspectCommand: ParsableCommand {
 
     /// Fraction of a weight's entries that are zero.
     static func sparsity(_ weight: Tensor?) -> Double {
-        guard let w = weight, w.count > 0, w.dataType == .float32 else { return 0 }
-        return Double(w.floats.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(w.count)
+        guard let w = weight, w.dataType == .float32 else { return 0 }
+        return 1 - Density.of(w.floats)
     }
 
     func run() throws {

@@ -29,6 +29,13 @@ public enum Activation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// This activation after `bias` as a kernel epilogue. GELU sets the epilogue's `gelu` flag,
+    /// which only the sparse kernels honour: dense kernels check `clampBounds` first.
+    func epilogue(bias: UnsafePointer<Float>?) -> KernelEpilogue {
+        let (lo, hi) = clampBounds ?? (-.infinity, .infinity)
+        return KernelEpilogue(bias: bias, lo: lo, hi: hi, gelu: self == .gelu)
+    }
+
     public var description: String {
         switch self {
         case .none: return ""

@@ -330,7 +330,7 @@ struct PlanCompiler {
         guard type(final).shape == [g.batch, g.outChannels, g.outHeight, g.outWidth] else {
             throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "engine geometry disagrees with inferred shape (internal)")
         }
-        if !g.isDepthwise, options.sparseKernels.prefersSparse(density: Self.density(weights)) {
+        if !g.isDepthwise, options.sparseKernels.prefersSparse(density: Density.of(weights)) {
             steps.append(SparseConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
                                         input: slot(for: inputName).buffer!, output: slot(for: final).buffer!,
                                         threads: options.threads))
@@ -341,11 +341,6 @@ struct PlanCompiler {
                               input: slot(for: inputName).buffer!, output: slot(for: final).buffer!, workspace: ws,
                               threads: options.threads))
         return true
-    }
-
-    /// Fraction of weights that are not zero.
-    static func density(_ weights: [Float]) -> Double {
-        weights.isEmpty ? 1 : Double(weights.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }) / Double(weights.count)
     }
 
     /// Inference-mode BatchNormalization as a per-channel scale and shift (constant parameters).
@@ -396,7 +391,7 @@ struct PlanCompiler {
             }
         }
         let (activation, final) = fuseActivation(after: node.outputs[0])
-        if !transA, options.sparseKernels.prefersSparse(density: Self.density(w.floats)) {
+        if !transA, options.sparseKernels.prefersSparse(density: Density.of(w.floats)) {
             steps.append(SparseLinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: alpha, weightTransposed: transB,
                                           weight: w.floats, bias: bias, activation: activation,
                                           input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!,
@@ -429,7 +424,7 @@ struct PlanCompiler {
                 }
             }
             let (activation, final) = fuseActivation(after: out)
-            if options.sparseKernels.prefersSparse(density: Self.density(w.floats)) {
+            if options.sparseKernels.prefersSparse(density: Density.of(w.floats)) {
                 steps.append(SparseLinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, weightTransposed: false,
                                               weight: w.floats, bias: bias, activation: activation,
                                               input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!,

@@ -57,7 +57,10 @@ public struct PackedMatrix: @unchecked Sendable {
     public var chunkColumns: Int { Self.chunkColumns(depth: depth) }
 
     /// Scratch floats each thread of a `multiply` call needs (one packed chunk of B).
-    public var scratchPerThread: Int { depth * chunkColumns }
+    public static func scratchPerThread(depth: Int) -> Int { depth * chunkColumns(depth: depth) }
+
+    /// Scratch floats each thread of a `multiply` call needs for this matrix.
+    public var scratchPerThread: Int { Self.scratchPerThread(depth: depth) }
 
     /// C[rows × n] = epilogue(A · B[depth × n]) (`ldb`, `ldc` leading dimensions). B is taken a
     /// chunk of columns at a time; each chunk is one parallel region in which every thread packs

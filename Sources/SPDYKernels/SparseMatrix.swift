@@ -56,18 +56,7 @@ public struct SparseMatrix: @unchecked Sendable {
     /// Fraction of entries that are nonzero.
     public var density: Double { rows * depth == 0 ? 0 : Double(nonzeros) / Double(rows * depth) }
 
-    /// The largest X offset an entry reads (plus the tile width, the extent a tile reads past its start).
-    public var maximumOffset: Int {
-        var m = 0
-        for e in 0..<nonzeros { m = max(m, Int(entries[e].offset)) }
-        return m
-    }
-
     /// Nonzeros of rows `rows`.
-    @inlinable
-    public func nonzeros(in rows: Range<Int>) -> Int { rowStartAt(rows.upperBound) - rowStartAt(rows.lowerBound) }
-
-    @usableFromInline
-    func rowStartAt(_ r: Int) -> Int { rowStart[r] }
+    public func nonzeros(in rows: Range<Int>) -> Int { rowStart[rows.upperBound] - rowStart[rows.lowerBound] }
 }
 

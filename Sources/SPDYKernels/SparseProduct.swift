@@ -1,46 +1,10 @@
-/// Whole products Y = A · X with a `SparseMatrix`, split into column tiles (so the X slices a
-/// tile reads stay in cache while every row of A passes over them) and, when there are too few
-/// tiles to keep every thread busy, into row chunks as well.
+/// How `SparseLinear` and `SparseConvolution` cut a product into work items: column tiles (so
+/// the packed input a tile reads stays in cache while every row of A passes over it) and, when
+/// there are too few tiles to keep every thread busy, row chunks as well.
 extension SparseMatrix {
-    /// Default columns per packed tile: 64 columns × up to ~1000 X rows stay within L2.
-    public static let defaultTileWidth = 64
-
     /// Columns per packed tile for a product of depth `depth`: narrower tiles for deep products
     /// so that the packed X tile (depth × width floats) stays within L2.
     public static func tileWidth(depth: Int) -> Int { depth * 64 * 4 <= 256 * 1024 ? 64 : 32 }
-
-    /// Scratch floats one thread needs for `multiply` (one packed X tile).
-    public static func scratchPerThread(depth: Int, tileWidth: Int) -> Int { depth * tileWidth }
-
-    /// Y[rows × n] = epilogue(A · X) for X [depth × n] with leading dimension `ldx`; A must have
-    /// been built with `ldx: tileWidth` (the packed tile's row length). Each tile of X columns is
-    /// copied into a contiguous [depth × tileWidth] block of `scratch` first: X rows of real
-    /// activations are often a power of two apart, which maps them onto a few cache sets and
-    /// a new page each; packed, a tile is dense and stays in L2 while every row of A passes over it.
-    /// `scratch` holds `scratchPerThread(depth:tileWidth:) × pool.threads` floats.
-    public func multiply(n: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
-                         epilogue: KernelEpilogue, pool: ThreadPool, tileWidth: Int,
-                         scratch: UnsafeMutablePointer<Float>) {
-        let tiles = ColumnTiles(count: n, width: tileWidth)
-        guard tiles.count > 0, rows > 0 else { return }
-        let chunks = rowChunks(tiles: tiles.count, threads: pool.threads)
-        let depth = self.depth
-        pool.parallelChunks(tiles.count * chunks) { thread, items in
-            let packed = scratch + thread * depth * tileWidth
-            var packedTile = -1
-            for item in items {
-                let tile = item / chunks, columns = tiles[tile], rows = self.rowChunk(item % chunks, of: chunks)
-                if packedTile != tile {
-                    for k in 0..<depth {
-                        (packed + k * tileWidth).update(from: x + k * ldx + columns.lowerBound, count: columns.count)
-                    }
-                    packedTile = tile
-                }
-                self.multiplyTile(rows: rows, x: packed, width: columns.count,
-                                  y: y + rows.lowerBound * ldy + columns.lowerBound, ldy: ldy, epilogue: epilogue)
-            }
-        }
-    }
 
     /// Row chunks per tile so that there are at least two work items per thread.
     public func rowChunks(tiles: Int, threads: Int) -> Int {

@@ -4,9 +4,15 @@ import Foundation
 /// sums, reading the *dense* weights, so compression bugs cannot hide) and a verifier that sweeps
 /// shapes and sparsities comparing each kernel with its twin.
 public enum SparseReference {
-    /// out[n, o, y, x] = clamp(bias[o] + Σ w[o, c, ky, kx] · in[n, g·Cg + c, y·s + ky·d − p, x·s + kx·d − p]).
+    /// A finished sum: exact GELU of it, or it clamped to [lo, hi].
+    static func activate(_ v: Double, lo: Float, hi: Float, gelu: Bool) -> Float {
+        gelu ? Float(0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))) : min(max(Float(v), lo), hi)
+    }
+
+    /// out[n, o, y, x] = clamp(bias[o] + Σ w[o, c, ky, kx] · in[n, g·Cg + c, y·s + ky·d − p, x·s + kx·d − p]),
+    /// or its exact GELU.
     public static func convolution(_ g: ConvGeometry, input: [Float], weight: [Float], bias: [Float]?,
-                                   lo: Float, hi: Float) -> [Float] {
+                                   lo: Float, hi: Float, gelu: Bool = false) -> [Float] {
         let oh = g.outHeight, ow = g.outWidth, cg = g.groupInChannels, mg = g.groupOutChannels
         var out = [Float](repeating: 0, count: g.batch * g.outChannels * oh * ow)
         for n in 0..<g.batch {
@@ -27,8 +33,8 @@ public enum SparseReference {
                                 }
                             }
                         }
-                        let v = Float(s) + (bias?[o] ?? 0)
-                        out[((n * g.outChannels + o) * oh + y) * ow + x] = min(max(v, lo), hi)
+                        let v = Double(Float(s) + (bias?[o] ?? 0))
+                        out[((n * g.outChannels + o) * oh + y) * ow + x] = activate(v, lo: lo, hi: hi, gelu: gelu)
                     }
                 }
             }
@@ -44,9 +50,7 @@ public enum SparseReference {
             for o in 0..<outFeatures {
                 var s = 0.0
                 for k in 0..<inFeatures { s += Double(x[t * inFeatures + k]) * Double(weight[o * inFeatures + k]) }
-                let v = s + Double(bias?[o] ?? 0)
-                y[t * outFeatures + o] = gelu ? Float(0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot())))
-                                              : min(max(Float(v), lo), hi)
+                y[t * outFeatures + o] = activate(s + Double(bias?[o] ?? 0), lo: lo, hi: hi, gelu: gelu)
             }
         }
         return y
@@ -136,26 +140,26 @@ public enum SparseVerifier {
         }
         for (index, g) in convolutionShapes.enumerated() {
             for s in sparsities {
-                let fused = index % 2 == 1
+                let fused = index % 2 == 1, gelu = index % 4 == 2
                 let k = g.patchSize
                 let w = rng.weights(rows: g.outChannels, columns: k, sparsity: s)
                 let x = rng.values(g.batch * g.inChannels * g.inHeight * g.inWidth)
-                let bias = fused ? rng.values(g.outChannels) : nil
+                let bias = fused || gelu ? rng.values(g.outChannels) : nil
                 let (lo, hi): (Float, Float) = fused ? (0, 6) : (-.infinity, .infinity)
-                let expected = SparseReference.convolution(g, input: x, weight: w, bias: bias, lo: lo, hi: hi)
+                let expected = SparseReference.convolution(g, input: x, weight: w, bias: bias, lo: lo, hi: hi, gelu: gelu)
                 let conv = w.withUnsafeBufferPointer { SparseConvolution(geometry: g, weight: $0.baseAddress!, threads: threads) }
                 var y = [Float](repeating: .nan, count: expected.count)
                 x.withUnsafeBufferPointer { xp in
                     bias.withUnsafeBufferPointerOrNil { bp in
                         y.withUnsafeMutableBufferPointer { yp in
                             conv.run(input: xp.baseAddress!, output: yp.baseAddress!,
-                                     epilogue: KernelEpilogue(bias: bp, lo: lo, hi: hi), pool: pool)
+                                     epilogue: KernelEpilogue(bias: bp, lo: lo, hi: hi, gelu: gelu), pool: pool)
                         }
                     }
                 }
                 let shape = "\(g.batch)x\(g.inChannels)x\(g.inHeight)x\(g.inWidth) \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH)"
                     + " p\(g.padTop)\(g.padLeft)\(g.padBottom)\(g.padRight) d\(g.dilationH) g\(g.groups) ->\(g.outChannels)"
-                cases.append(compare("SparseConvolution(\(conv.method.rawValue))", shape, s, threads, y, expected, depth: k))
+                cases.append(compare("SparseConvolution(\(conv.method.rawValue))", shape + (gelu ? " +GELU" : ""), s, threads, y, expected, depth: k))
             }
         }
         return cases

@@ -44,8 +44,8 @@ final class ConvStep: SingleInputStep {
     /// The bias and ReLU/Clip of group `group`, applied by the micro-kernel as it stores (identity
     /// when the activation cannot be fused; then `execute` applies both after).
     func epilogue(_ group: Int) -> KernelEpilogue {
-        guard let (lo, hi) = activation.clampBounds else { return .identity }
-        return KernelEpilogue(bias: bias.map { UnsafePointer($0 + group * geometry.groupOutChannels) }, lo: lo, hi: hi)
+        guard activation.clampBounds != nil else { return .identity }
+        return activation.epilogue(bias: bias.map { UnsafePointer($0 + group * geometry.groupOutChannels) })
     }
 
     /// The panel scratch of thread chunk `chunk`.

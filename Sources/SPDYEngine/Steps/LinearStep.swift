@@ -76,7 +76,6 @@ final class BatchedMatMulStep: PlanStep {
     let a: Int, b: Int, output: Int
     /// Per thread: packed A; and the packed chunks of B (one per thread, contiguous).
     let scratch: ThreadScratch, chunks: ThreadScratch
-    let packedSize: Int, chunkSize: Int
     let serial = ThreadPool(threads: 1)
 
     init(nodeName: String, m: Int, n: Int, k: Int, aBatch: [Int], bBatch: [Int], a: Int, b: Int, output: Int, threads: Int) {
@@ -84,11 +83,9 @@ final class BatchedMatMulStep: PlanStep {
         self.m = m; self.n = n; self.k = k
         self.aBatch = aBatch; self.bBatch = bBatch
         self.a = a; self.b = b; self.output = output
-        packedSize = PackedMatrix.storageSize(rows: m, depth: k)
+        scratch = ThreadScratch(floatsPerThread: PackedMatrix.storageSize(rows: m, depth: k), threads: threads)
         // The B chunk for this depth (the same for every item).
-        chunkSize = k * PackedMatrix.chunkColumns(depth: k)
-        scratch = ThreadScratch(floatsPerThread: packedSize, threads: threads)
-        chunks = ThreadScratch(floatsPerThread: chunkSize, threads: threads)
+        chunks = ThreadScratch(floatsPerThread: PackedMatrix.scratchPerThread(depth: k), threads: threads)
     }
 
     var kernel: String { "MatMul batched[\(aBatch.count)] packed" }

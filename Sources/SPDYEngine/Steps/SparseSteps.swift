@@ -1,8 +1,8 @@
 import Foundation
 import SPDYKernels
 
-/// A convolution whose pruned weight runs on `SparseConvolution` (bias and ReLU/Clip fused into
-/// the kernel's stores; other activations applied after).
+/// A convolution whose pruned weight runs on `SparseConvolution` (bias and activation fused into
+/// the kernel's stores).
 final class SparseConvStep: SingleInputStep {
     let nodeName: String
     let convolution: SparseConvolution
@@ -29,17 +29,8 @@ final class SparseConvStep: SingleInputStep {
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let g = convolution.geometry
-        let y = memory.pointer(output)
-        let bounds = activation.clampBounds ?? (-.infinity, .infinity)
-        convolution.run(input: UnsafePointer(memory.pointer(input)), output: y,
-                        epilogue: KernelEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi), pool: pool)
-        if activation.clampBounds == nil {
-            let (act, plane) = (activation, g.outHeight * g.outWidth)
-            pool.parallelFor(g.batch * g.outChannels, grain: 16) { rows in
-                addBiasAndActivate(y, rows: rows, width: plane, bias: nil, biasIndex: { $0 }, activation: act)
-            }
-        }
+        convolution.run(input: UnsafePointer(memory.pointer(input)), output: memory.pointer(output),
+                        epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool)
     }
 }
 
@@ -75,11 +66,8 @@ final class SparseLinearStep: SingleInputStep {
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
-        let y = memory.pointer(output)
-        let bounds = activation.clampBounds ?? (-.infinity, .infinity)
         // GELU is applied on each finished tile while it is in cache, not in a pass of its own.
-        layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: y,
-                  epilogue: KernelEpilogue(bias: bias.map { UnsafePointer($0) }, lo: bounds.lo, hi: bounds.hi,
-                                           gelu: activation == .gelu), pool: pool)
+        layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: memory.pointer(output),
+                  epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool)
     }
 }
