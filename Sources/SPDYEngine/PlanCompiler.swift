@@ -240,29 +240,9 @@ struct PlanCompiler {
 
     /// Conv geometry from the node's attributes, or nil for non-2-D convolutions.
     func convGeometry(_ node: Node, input: ValueType, outChannels: Int, kernel: [Int], groups: Int) throws -> ConvGeometry? {
-        guard input.shape.count == 4, kernel.count == 2 else { return nil }
-        let strides = try node.ints("strides", default: [1, 1]) ?? [1, 1]
-        let dilations = try node.ints("dilations", default: [1, 1]) ?? [1, 1]
-        var pads = try node.ints("pads", default: [0, 0, 0, 0]) ?? [0, 0, 0, 0]
-        guard strides.count == 2, dilations.count == 2, pads.count == 4 else { return nil }
-        let autoPad = try node.string("auto_pad", default: "NOTSET")
-        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-            for axis in 0..<2 {
-                let size = input.shape[2 + axis]
-                let out = (size + strides[axis] - 1) / strides[axis]
-                let total = max(0, (out - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - size)
-                let small = total / 2, large = total - small
-                pads[axis] = autoPad == "SAME_UPPER" ? small : large
-                pads[axis + 2] = autoPad == "SAME_UPPER" ? large : small
-            }
-        } else if autoPad == "VALID" {
-            pads = [0, 0, 0, 0]
-        }
-        return ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], inHeight: input.shape[2], inWidth: input.shape[3],
-                            outChannels: outChannels, kernelHeight: kernel[0], kernelWidth: kernel[1],
-                            strideH: strides[0], strideW: strides[1], padTop: pads[0], padLeft: pads[1],
-                            padBottom: pads[2], padRight: pads[3], dilationH: dilations[0], dilationW: dilations[1],
-                            groups: groups)
+        guard kernel.count == 2, input.shape.count == 4, groups > 0, input.shape[1] % groups == 0 else { return nil }
+        return try ConvGeometry(node: node, input: input.shape,
+                                weight: [outChannels, input.shape[1] / groups, kernel[0], kernel[1]])
     }
 
     /// Finds `Pad(constant 0, spatial only) → Conv` pairs (TensorFlow-style SAME padding as

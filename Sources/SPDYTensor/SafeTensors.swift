@@ -16,6 +16,25 @@ public enum SafeTensors {
 
     /// Decodes safetensors bytes; `source` names the origin in errors.
     public static func decode(_ bytes: [UInt8], source: String = "<safetensors>") throws -> [String: Tensor] {
+        try decodeWithMetadata(bytes, source: source).tensors
+    }
+
+    /// Reads the tensors and the free-form `__metadata__` string map of the file at `url`.
+    public static func readWithMetadata(contentsOf url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw TensorIOError(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        return try decodeWithMetadata([UInt8](data), source: url.path)
+    }
+
+    /// Decodes the tensors and the `__metadata__` string map (empty when absent).
+    public static func decodeWithMetadata(_ bytes: [UInt8], source: String = "<safetensors>") throws
+        -> (tensors: [String: Tensor], metadata: [String: String])
+    {
+        guard bytes.count >= 8 else {
+            throw TensorIOError(file: source, reason: "\(bytes.count) bytes: too short for a safetensors header")
+        }
         let reader = ByteReader(bytes, source: source)
         let headerLength = try reader.uint64(at: 0)
         guard headerLength <= UInt64(bytes.count - 8) else {
@@ -27,6 +46,14 @@ public enum SafeTensors {
             throw reader.fail("header is not valid JSON")
         }
         guard let entries = json as? [String: Any] else { throw reader.fail("header is not a JSON object") }
+        var metadata: [String: String] = [:]
+        if let raw = entries["__metadata__"] {
+            guard let map = raw as? [String: Any] else { throw reader.fail("__metadata__ is not a JSON object") }
+            for (key, value) in map {
+                guard let text = value as? String else { throw reader.fail("__metadata__ '\(key)' is not a string") }
+                metadata[key] = text
+            }
+        }
         let dataStart = 8 + Int(headerLength)
         var tensors: [String: Tensor] = [:]
         for (name, value) in entries where name != "__metadata__" {
@@ -64,6 +91,51 @@ public enum SafeTensors {
             default: throw reader.fail("tensor '\(name)': unsupported dtype \(dtype)")
             }
         }
-        return tensors
+        return (tensors, metadata)
+    }
+
+    /// Encodes tensors (float32 as F32; uint8, int32 and int64 as U8, I32, I64; bool as BOOL) and a
+    /// string metadata map. Tensors are laid out in the given order, 8-byte aligned.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> [UInt8] {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var body: [UInt8] = []
+        for (name, tensor) in tensors {
+            precondition(name != "__metadata__", "reserved tensor name")
+            let begin = body.count
+            let dtype: String
+            switch tensor.dataType {
+            case .float32:
+                dtype = "F32"
+                tensor.withUnsafeFloats { body.append(contentsOf: UnsafeRawBufferPointer($0)) }
+            case .uint8:
+                dtype = "U8"
+                body.append(contentsOf: tensor.integers.map { UInt8(truncatingIfNeeded: $0) })
+            case .int8:
+                dtype = "I8"
+                body.append(contentsOf: tensor.integers.map { UInt8(bitPattern: Int8(truncatingIfNeeded: $0)) })
+            case .int32:
+                dtype = "I32"
+                for v in tensor.integers { withUnsafeBytes(of: Int32(truncatingIfNeeded: v).littleEndian) { body.append(contentsOf: $0) } }
+            case .int64:
+                dtype = "I64"
+                for v in tensor.integers { withUnsafeBytes(of: v.littleEndian) { body.append(contentsOf: $0) } }
+            case .bool:
+                dtype = "BOOL"
+                body.append(contentsOf: tensor.bools.map { $0 ? 1 : 0 })
+            }
+            header[name] = ["dtype": dtype, "shape": tensor.shape, "data_offsets": [begin, body.count]] as [String: Any]
+        }
+        var json: [UInt8]
+        do { json = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) } catch {
+            preconditionFailure("a safetensors header always serialises: \(error)")
+        }
+        while (8 + json.count) % 8 != 0 { json.append(0x20) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + json.count + body.count)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes += json
+        bytes += body
+        return bytes
     }
 }

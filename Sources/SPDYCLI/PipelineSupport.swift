@@ -1,0 +1,94 @@
+import Foundation
+import SPDYCore
+import SPDYEngine
+import SPDYGraph
+import SPDYPruning
+
+/// Helpers shared by the pipeline commands (time, database, search, apply, prune, demo).
+enum PipelineSupport {
+    /// The layers SPDY keeps dense by default: a CNN's first convolution and its final
+    /// classifier (a Gemm/MatMul after the last convolution), as in the paper.
+    static func defaultExclusions(_ layers: [PrunableLayer]) -> [String] {
+        guard let firstConv = layers.first(where: { $0.opType == "Conv" }) else { return [] }
+        var excluded = [firstConv.id]
+        if let last = layers.last, last.opType != "Conv" { excluded.append(last.id) }
+        return excluded
+    }
+
+    /// The prunable layers of `graph` for `shapes`.
+    static func prunableLayers(_ graph: Graph, shapes: [String: [Int]]) throws -> [PrunableLayer] {
+        PrunableLayer.discover(in: graph, analysis: try StaticAnalysis(graph, inputShapes: shapes))
+    }
+
+    /// "AMD Ryzen … (2 cores)" from /proc/cpuinfo, or the host name.
+    static func machineDescription() -> String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let name = line.split(separator: ":", maxSplits: 1).last {
+            return "\(name.trimmingCharacters(in: .whitespaces)) (\(cores) cores)"
+        }
+        return "\(ProcessInfo.processInfo.hostName) (\(cores) cores)"
+    }
+
+    /// Reads a timing table (our JSON or the reference text) and checks it covers `layers`.
+    static func loadTable(_ path: String, layers: [PrunableLayer]? = nil) throws -> TimingTable {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read the timing table") }
+        let table = try TimingTable.load(from: data, file: path, policy: .strict)
+        if let layers {
+            let known = Set(table.layers.map(\.layer.name))
+            let missing = layers.map(\.id).filter { !known.contains($0) }
+            if !missing.isEmpty {
+                throw CLIError("\(path): the timing table has no times for \(missing.count) layer(s) of the model: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "") (timed for another model?)")
+            }
+            let modelLayers = Set(layers.map(\.id))
+            let extra = table.layers.map(\.layer.name).filter { !modelLayers.contains($0) }
+            if !extra.isEmpty {
+                throw CLIError("\(path): the timing table lists layer(s) the model does not have: \(extra.prefix(5).joined(separator: ", "))")
+            }
+        }
+        return table
+    }
+
+    /// Writes `data` atomically (temporary file + rename).
+    static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        try data.write(to: temporary)
+        guard rename(temporary.path, url.path) == 0 else { throw CLIError("\(path): cannot write (rename failed)") }
+    }
+
+    /// Encodes a value as pretty JSON with sorted keys.
+    static func json<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(value)
+    }
+}
+
+/// A progress line on a terminal (rewritten in place), milestones only in pipes.
+struct ProgressLine {
+    let interactive = isatty(2) != 0
+    var lastMilestone = -1
+
+    /// Shows `message` at `fraction` (0…1) of the work.
+    mutating func update(_ message: String, fraction: Double) {
+        if interactive {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+        } else {
+            let milestone = Int(fraction * 4)
+            if milestone > lastMilestone {
+                lastMilestone = milestone
+                printError(message)
+            }
+        }
+    }
+
+    /// Ends the line.
+    mutating func finish(_ message: String) {
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        printError(message)
+        lastMilestone = -1
+    }
+}

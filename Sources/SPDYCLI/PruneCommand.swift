@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import SPDYCore
+import SPDYEngine
+import SPDYGraph
+import SPDYPruning
+import SPDYTiming
+
+/// Options of a whole pipeline run (prune, demo).
+struct PipelineArguments: ParsableArguments {
+    @Option(help: "Deployment batch size: timings and the measured speedup use it.")
+    var batch: Int = 64
+
+    @Option(help: "Threads of the engine (timings, database, search, measurement).")
+    var threads: Int = 2
+
+    @Option(help: "Reconstruction method: exact or adaprune.")
+    var method: String = "exact"
+
+    @Option(help: "Held-out folder (same layout as the calibration folder) to score the pruned models on.")
+    var eval: String?
+
+    @Option(help: "Timed runs per level and round when measuring the timing table.")
+    var timingRepetitions: Int = 5
+
+    @Option(help: "Sweeps over the levels when measuring the timing table.")
+    var timingRounds: Int = 2
+
+    @Option(help: "Interleaved rounds when measuring the end-to-end speedups.")
+    var measureRounds: Int = 7
+
+    @Flag(help: "Skip the uniform and global-magnitude baselines.")
+    var noBaselines = false
+
+    func validate() throws {
+        if batch < 1 || threads < 1 { throw ValidationError("--batch and --threads must be at least 1") }
+        if DatabaseBuilder.Method(rawValue: method) == nil { throw ValidationError("--method expects exact or adaprune") }
+        if timingRepetitions < 1 || timingRounds < 1 || measureRounds < 1 { throw ValidationError("repetitions and rounds must be at least 1") }
+    }
+}
+
+/// `spdy prune MODEL --calib DIR --speedup X -o OUT`: every stage, with progress and resumable state.
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Prune a model to a speedup target: timings, reconstruction database, search, pruned ONNX, measured speedup, report.",
+        discussion: """
+            Every stage writes its files into the output folder and is skipped when they are already there, \
+            so an interrupted run resumes. Several --speedup targets share the timings and the database. \
+            The uniform and global-magnitude baselines are reconstructed from the same database and measured \
+            alike, so the comparison isolates the profile.
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Calibration folder: one .npy per model input (first axis = samples), optional labels.npy.") var calib: String
+    @Option(parsing: .singleValue, help: "Target speedup over the dense model (repeatable).") var speedup: [Double]
+    @Option(name: .shortAndLong, help: "Output folder.") var output: String
+    @OptionGroup var pipeline: PipelineArguments
+    @OptionGroup var search: SearchArguments
+
+    func validate() throws {
+        guard !speedup.isEmpty, speedup.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw ValidationError("--speedup must be a positive number") }
+    }
+
+    func run() throws {
+        let graph = try model.loadGraph()
+        let calibration = try CalibrationSet(directory: calib, graph: graph)
+        try Self.prune(graph: graph, modelPath: model.model, calibration: calibration, targets: speedup, folder: output,
+                       pipeline: pipeline, search: search)
+    }
+
+    /// The whole pipeline for `targets`; prints the comparison and writes the report.
+    static func prune(graph: Graph, modelPath: String, calibration: CalibrationSet, targets: [Double], folder: String,
+                      pipeline: PipelineArguments, search: SearchArguments) throws {
+        #if DEBUG
+        printError("warning: this spdy is a debug build; timings are not representative (build with -c release)")
+        #endif
+        let settings = PipelineRun.Settings(
+            threads: pipeline.threads, batch: pipeline.batch, sparsePolicy: .standard,
+            method: DatabaseBuilder.Method(rawValue: pipeline.method)!, seed: search.seed, lossKind: search.lossKind,
+            searchCandidates: search.candidates, searchPatience: search.patience, searchSamples: search.searchSamples,
+            timingRepetitions: pipeline.timingRepetitions, timingRounds: pipeline.timingRounds, exclusions: search.exclusions)
+        let run = try PipelineRun(graph: graph, modelPath: modelPath, calibration: calibration, folder: folder, settings: settings)
+        printError("model \(modelPath): \(run.layers.count) prunable layers, excluded: \(run.excluded.map(\.name).sorted().joined(separator: ", "))")
+        let table = try run.timings()
+        let database = try run.database()
+        let oracle = try run.lossOracle(database: database)
+        let evaluator = ModelEvaluator(batchSize: 128, options: run.engineOptions)
+        let heldOut = try pipeline.eval.map { try HeldOutSet(directory: $0, graph: graph, evaluator: evaluator) }
+        let shapes = calibration.shapes(batch: pipeline.batch)
+        let measurement = SpeedupMeasurement(feeds: SyntheticInputs.make(for: graph, shapes: shapes), inputShapes: shapes,
+                                             options: run.engineOptions, rounds: pipeline.measureRounds)
+        var rows: [MethodResult] = []
+        var dense: MethodResult? = nil
+        for target in targets {
+            let profile: Profile
+            do { profile = try run.search(target: target, table: table, oracle: oracle) } catch let error as BudgetError {
+                printError("search \(String(format: "%g", target))×: \(error)")
+                rows.append(MethodResult(method: "spdy", target: target, note: "\(error)"))
+                continue
+            }
+            var comparison = try run.compare(target: target, spdy: profile, table: table, database: database, oracle: oracle,
+                                             heldOut: heldOut, measurement: measurement)
+            if pipeline.noBaselines { comparison.results = comparison.results.filter { $0.method == "spdy" } }
+            dense = dense ?? comparison.dense
+            rows += comparison.results
+        }
+        let all = (dense.map { [$0] } ?? []) + rows
+        print(ProfileReport.comparison(all))
+        try PipelineSupport.write(try PipelineSupport.json(all), to: run.path("results.json"))
+        if let dense {
+            let settingsLine = "Batch \(pipeline.batch), \(pipeline.threads) threads, method \(pipeline.method), loss \(oracle.kind.rawValue) on \(oracle.calibration.sampleCount) calibration samples, search seed \(search.seed)."
+            let report = try RunReport.write(folder: folder, model: modelPath, table: table, dense: dense, results: rows,
+                                             excluded: run.excluded, settings: settingsLine)
+            printError("report: \(report)")
+        }
+    }
+}
+
+/// `spdy demo`: the whole pipeline on the shipped MNIST ResNet.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole pipeline on the shipped demo ResNet (MNIST digits) at 1.5×, 2× and 3×, with the baselines.",
+        discussion: "Needs the digit arrays that scripts/prepare_fixtures.sh writes (scripts/demo.sh does it).")
+
+    @Option(help: "The demo model.") var model: String = "models/demo/mnist_resnet.onnx"
+    @Option(help: "Folder with calib/ and test/ arrays.") var data: String = ".cache/fixtures/mnist"
+    @Option(name: .shortAndLong, help: "Output folder.") var output: String = ".spdy-demo"
+    @Option(help: "Targets, comma-separated.") var speedups: String = "1.5,2,3"
+    @OptionGroup var pipeline: PipelineArguments
+    @OptionGroup var search: SearchArguments
+
+    func run() throws {
+        let targets = speedups.split(separator: ",").compactMap { Double($0) }
+        guard !targets.isEmpty else { throw ValidationError("--speedups expects numbers, e.g. 1.5,2,3") }
+        let graph = try ModelLoader.load(path: model)
+        let calibration = try CalibrationSet(directory: URL(fileURLWithPath: data).appendingPathComponent("calib").path, graph: graph)
+        var pipeline = self.pipeline
+        if pipeline.eval == nil { pipeline.eval = URL(fileURLWithPath: data).appendingPathComponent("test").path }
+        try PruneCommand.prune(graph: graph, modelPath: model, calibration: calibration, targets: targets, folder: output,
+                               pipeline: pipeline, search: search)
+    }
+}

@@ -1,0 +1,95 @@
+import SPDYCore
+
+/// Every level of one layer's reconstruction: nested masks and the weights of each level.
+///
+/// Masks are nested (a weight pruned at level `i` stays pruned above it), so one byte per weight
+/// describes all of them: ``removal`` holds the first level at which the weight is zero
+/// (`levelCount` when it survives every level). Level `i`'s values list its surviving weights in
+/// row-major matrix order.
+public struct LayerLevels: Sendable {
+    /// The weight's matrix layout.
+    public var layout: WeightLayout
+    /// Per weight (matrix order): the first level at which it is pruned; `levelCount` if never.
+    public var removal: [UInt8]
+    /// Per level: the surviving weights' values, row-major over the matrix.
+    public var values: [[Float]]
+    /// Per level: `‖(W' − W) X‖² / ‖W X‖²` on the calibration inputs.
+    public var errors: [Double]
+
+    /// The number of levels.
+    public var levelCount: Int { values.count }
+
+    /// Creates levels; checks that masks and value counts agree.
+    public init(layout: WeightLayout, removal: [UInt8], values: [[Float]], errors: [Double]) {
+        precondition(removal.count == layout.count && errors.count == values.count, "inconsistent layer levels")
+        self.layout = layout
+        self.removal = removal
+        self.values = values
+        self.errors = errors
+    }
+
+    /// The surviving-weight count of level `level`.
+    public func survivorCount(level: Int) -> Int { removal.reduce(0) { $0 + (Int($1) > level ? 1 : 0) } }
+
+    /// The full weight matrix (row-major, zeros where pruned) of level `level`.
+    public func matrix(level: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: layout.count)
+        var next = 0
+        let values = self.values[level]
+        for i in 0..<layout.count where Int(removal[i]) > level {
+            result[i] = values[next]
+            next += 1
+        }
+        return result
+    }
+
+    /// The weight tensor's elements (its own layout) at `level`.
+    public func tensorValues(level: Int) -> [Float] { layout.tensorOrder(fromMatrix: matrix(level: level)) }
+}
+
+/// The layer-wise reconstruction error of candidate weights.
+enum ReconstructionError {
+    /// `Σ_rows (w' − w)ᵀ H_group (w' − w)` and `Σ_rows wᵀ H_group w`, in Double.
+    static func squaredErrors(candidate: [Float], dense: [Float], layout: WeightLayout, hessians: [[Double]]) -> (error: Double, norm: Double) {
+        let d = layout.columns
+        var error = 0.0, norm = 0.0
+        var delta = [Double](repeating: 0, count: d), w = [Double](repeating: 0, count: d)
+        for r in 0..<layout.rows {
+            let h = hessians[r / layout.rowsPerGroup]
+            for c in 0..<d {
+                w[c] = Double(dense[r * d + c])
+                delta[c] = Double(candidate[r * d + c]) - w[c]
+            }
+            error += quadratic(h, delta, d)
+            norm += quadratic(h, w, d)
+        }
+        return (error, norm)
+    }
+
+    /// `xᵀ H x` for a row-major symmetric `d × d` matrix.
+    static func quadratic(_ h: [Double], _ x: [Double], _ d: Int) -> Double {
+        var total = 0.0
+        h.withUnsafeBufferPointer { hp in
+            for i in 0..<d where x[i] != 0 {
+                var row = 0.0
+                let base = hp.baseAddress! + i * d
+                for j in 0..<d { row += base[j] * x[j] }
+                total += x[i] * row
+            }
+        }
+        return total
+    }
+
+    /// The normalised error `error / norm` (0 when the dense output is zero).
+    static func normalised(candidate: [Float], dense: [Float], layout: WeightLayout, hessians: [[Double]]) -> Double {
+        let (error, norm) = squaredErrors(candidate: candidate, dense: dense, layout: layout, hessians: hessians)
+        return norm > 0 ? error / norm : (error > 0 ? .infinity : 0)
+    }
+}
+
+extension SparsityGrid {
+    /// The number of surviving weights of `count` at level `level`.
+    public func survivors(level: Int, of count: Int) -> Int {
+        Int(((1 - sparsities[level]) * Double(count)).rounded())
+    }
+}
