@@ -43,6 +43,9 @@ struct BenchModelCommand: ParsableCommand {
     @Flag(help: "Also print where the time goes: per-kernel totals over the timed runs of the first model.")
     var profile = false
 
+    @Flag(help: "Also print every step of the first model: node, kernel, median milliseconds.")
+    var steps = false
+
     func validate() throws {
         if second != nil && against != nil { throw ValidationError("give the second model once: positionally or with --against") }
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
@@ -128,6 +131,7 @@ struct BenchModelCommand: ParsableCommand {
         let configuration = "release"
         #endif
         if profile { try printProfile(plan, feeds) }
+        if steps { try printSteps(plan, feeds) }
         var kernels = [model.model: Self.kernelSummary(plan)]
         if let other = against, let b = planB { kernels[other] = Self.kernelSummary(b) }
         let report = Report(measurements: measurements, kernels: kernels, ratios: ratios, buildConfiguration: configuration)
@@ -185,6 +189,26 @@ struct BenchModelCommand: ParsableCommand {
                        String(format: "%.1f%%", 100 * Double(ns) / total)])
         }
         let text = table.render() + "\n"
+        if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
+    }
+
+    /// Per-step median times over `repetitions` runs (to stderr when printing JSON).
+    private func printSteps(_ plan: ExecutionPlan, _ feeds: [String: Tensor]) throws {
+        let descriptions = plan.stepDescriptions
+        var samples = [[Double]](repeating: [], count: descriptions.count)
+        for _ in 0..<max(repetitions, 5) {
+            var timings: [UInt64] = []
+            _ = try plan.run(feeds, timings: &timings)
+            for i in timings.indices { samples[i].append(Double(timings[i]) / 1e6) }
+        }
+        var table = TextTable(columns: ["step", "node", "kernel", "median ms"])
+        var total = 0.0
+        for (i, step) in descriptions.enumerated() {
+            let median = LatencyStatistics(samples: samples[i]).median
+            total += median
+            table.add([String(i), step.node, step.kernel, String(format: "%.4f", median)])
+        }
+        let text = table.render() + String(format: "\nsum of step medians: %.3f ms\n", total)
         if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
     }
 

@@ -21,10 +21,10 @@ struct PipelineArguments: ParsableArguments {
     var eval: String?
 
     @Option(help: "Timed runs per level and round when measuring the timing table.")
-    var timingRepetitions: Int = 5
+    var timingRepetitions: Int = 2
 
     @Option(help: "Sweeps over the levels when measuring the timing table.")
-    var timingRounds: Int = 2
+    var timingRounds: Int = 5
 
     @Option(help: "Interleaved rounds when measuring the end-to-end speedups.")
     var measureRounds: Int = 7

@@ -25,10 +25,10 @@ struct TimeCommand: ParsableCommand {
     var warmup: Int = 2
 
     @Option(help: "Timed runs per level and round.")
-    var repetitions: Int = 5
+    var repetitions: Int = 2
 
     @Option(help: "Sweeps over all levels (alternating direction).")
-    var rounds: Int = 2
+    var rounds: Int = 5
 
     func validate() throws {
         if warmup < 0 || repetitions < 1 || rounds < 1 { throw ValidationError("--warmup ≥ 0, --repetitions ≥ 1, --rounds ≥ 1") }

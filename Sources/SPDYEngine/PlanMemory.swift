@@ -1,3 +1,4 @@
+import SPDYKernels
 import SPDYGraph
 import SPDYTensor
 
@@ -78,7 +79,7 @@ final class PlanMemory: @unchecked Sendable {
     }
 
     private func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        let p = AlignedFloats.allocate(max(count, 1))
         p.initialize(repeating: 0, count: max(count, 1))
         allocations.append(p)
         return p

@@ -17,7 +17,7 @@ public struct PackedMatrix: @unchecked Sendable {
 
     /// Packs `a` ([rows × depth], row-major, leading dimension `lda`) into storage it owns.
     public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int) {
-        let storage = UnsafeMutablePointer<Float>.allocate(capacity: Self.storageSize(rows: rows, depth: depth))
+        let storage = AlignedFloats.allocate(Self.storageSize(rows: rows, depth: depth))
         self.init(rows: rows, depth: depth, a: a, lda: lda, storage: storage)
     }
 

@@ -12,11 +12,13 @@ import SPDYTensor
 /// (the real shapes and the real weights' magnitude masks), so each layer runs with the kernel
 /// the engine picks for that density, with its fused epilogue, between its real neighbours.
 /// Each run records every step's duration; a layer's time at a level is the median over the
-/// repetitions. Levels are swept `rounds` times (fresh plans each round, levels in alternating
-/// order) so slow drift of a shared machine spreads over all levels. Levels at which the engine
+/// repetitions. Levels are swept `rounds` times, a few runs per level each time, in alternating
+/// order: this machine's sparse kernels switch between a fast and a slow mode over seconds
+/// (neighbours on a shared host), and spreading every level's samples over the whole sweep keeps
+/// one lucky moment from making a level look fast (which the search would then exploit). Levels at which the engine
 /// keeps a layer on the dense kernel run the same code on the same shapes as dense, so their
-/// samples are pooled into one dense time (no spurious "speedups" from noise). `base` is the
-/// median end-to-end dense time and the overhead the median of (end-to-end − Σ layer steps).
+/// samples are pooled into one dense time (no spurious "speedups" from noise). The overhead is
+/// the median over all runs of (end-to-end − Σ layer steps) and `base` = overhead + Σ dense times.
 public struct EngineTimer {
     /// What the progress callback sees: rounds × levels done, and the total.
     public typealias Progress = (_ done: Int, _ total: Int) -> Void
@@ -37,10 +39,13 @@ public struct EngineTimer {
     public var repetitions: Int
     /// Sweeps over the levels.
     public var rounds: Int
+    /// Keep every level's plan alive across rounds when the pruned weights of all levels take at
+    /// most this many bytes (no recompilation; each round then needs one warm-up run only).
+    public var planCacheBytes: Int = 3 << 30
 
     /// Creates a timer.
     public init(graph: Graph, inputShapes: [String: [Int]], feeds: [String: Tensor], options: EngineOptions,
-                grid: SparsityGrid = .standard, warmup: Int = 2, repetitions: Int = 5, rounds: Int = 2) {
+                grid: SparsityGrid = .standard, warmup: Int = 2, repetitions: Int = 2, rounds: Int = 5) {
         self.graph = graph
         self.inputShapes = inputShapes
         self.feeds = feeds
@@ -67,28 +72,42 @@ public struct EngineTimer {
         var sparse = [[Bool]](repeating: [Bool](repeating: false, count: levelCount), count: layers.count)
         var totals: [Double] = [], overheads: [Double] = []
         var done = 0
+        // One untimed dense pass first: page faults and thread start-up belong to no level.
+        _ = try ExecutionPlan(graph: graph, inputShapes: inputShapes, options: options).run(feeds)
+        // Plans are kept across rounds when all levels' weights fit `planCacheBytes`; otherwise
+        // each round compiles them again.
+        let weightBytes = layers.reduce(0) { $0 + $1.parameters * 4 }
+        let keepPlans = weightBytes * levelCount <= planCacheBytes
+        var plans: [Int: (plan: ExecutionPlan, steps: [Int])] = [:]
+        func plan(for level: Int) throws -> (plan: ExecutionPlan, steps: [Int], fresh: Bool) {
+            if let known = plans[level] { return (known.plan, known.steps, false) }
+            var pruned: [String: [Float]] = [:]
+            for (l, layer) in layers.enumerated() where level > 0 {
+                pruned[layer.id] = orders[l].pruned(to: grid.sparsities[level])
+            }
+            let model = try Stitcher.replacing(weights: pruned, in: graph)
+            let plan = try ExecutionPlan(graph: model, inputShapes: inputShapes, options: options)
+            let steps = plan.stepDescriptions
+            var stepOfLayer: [Int] = []
+            for (l, layer) in layers.enumerated() {
+                guard let index = steps.firstIndex(where: { $0.node == layer.node }) else {
+                    throw TimingError.layerNotTimed(layer: layer.id, reason: "node '\(layer.node)' has no step of its own in the plan")
+                }
+                stepOfLayer.append(index)
+                sparse[l][level] = steps[index].kernel.contains("sparse")
+            }
+            if keepPlans { plans[level] = (plan, stepOfLayer) }
+            return (plan, stepOfLayer, true)
+        }
         for round in 0..<rounds {
             let levels = round % 2 == 0 ? Array(0..<levelCount) : Array((0..<levelCount).reversed())
             for level in levels {
-                var pruned: [String: [Float]] = [:]
-                for (l, layer) in layers.enumerated() where level > 0 {
-                    pruned[layer.id] = orders[l].pruned(to: grid.sparsities[level])
-                }
-                let model = try Stitcher.replacing(weights: pruned, in: graph)
-                let plan = try ExecutionPlan(graph: model, inputShapes: inputShapes, options: options)
-                let steps = plan.stepDescriptions
-                var stepOfLayer: [Int] = []
-                for layer in layers {
-                    guard let index = steps.firstIndex(where: { $0.node == layer.node }) else {
-                        throw TimingError.layerNotTimed(layer: layer.id, reason: "node '\(layer.node)' has no step of its own in the plan")
-                    }
-                    stepOfLayer.append(index)
-                    sparse[stepOfLayer.count - 1][level] = steps[index].kernel.contains("sparse")
-                }
+                let (plan, stepOfLayer, fresh) = try plan(for: level)
+                let stepCount = plan.stepDescriptions.count
                 var timings: [UInt64] = []
-                for _ in 0..<warmup { _ = try plan.run(feeds, timings: &timings) }
+                for _ in 0..<(fresh ? warmup : 1) { _ = try plan.run(feeds, timings: &timings) }
                 for _ in 0..<repetitions {
-                    var run = [UInt64](repeating: 0, count: steps.count)
+                    var run = [UInt64](repeating: 0, count: stepCount)
                     let start = DispatchTime.now().uptimeNanoseconds
                     _ = try plan.run(feeds, timings: &run)
                     let total = Double(DispatchTime.now().uptimeNanoseconds - start)
@@ -97,10 +116,8 @@ public struct EngineTimer {
                         samples[l][level].append(Double(run[step]))
                         layerSum += Double(run[step])
                     }
-                    if level == 0 {
-                        totals.append(total)
-                        overheads.append(max(total - layerSum, 0))
-                    }
+                    if level == 0 { totals.append(total) }
+                    overheads.append(max(total - layerSum, 0))
                 }
                 done += 1
                 progress(done, rounds * levelCount)
@@ -111,17 +128,29 @@ public struct EngineTimer {
             let denseLevels = (0..<levelCount).filter { !sparse[l][$0] }
             let pooled = denseLevels.flatMap { samples[l][$0] }
             let denseTiming = Self.timing(pooled)
-            let levels: [LevelTiming?] = (0..<levelCount).map { level in
+            var levels: [LevelTiming?] = (0..<levelCount).map { level in
                 sparse[l][level] ? Self.timing(samples[l][level]) : denseTiming
             }
+            // The same sparse kernel on fewer nonzeros does no more work: fit the sparse levels'
+            // medians with the closest non-increasing sequence (pool-adjacent-violators), which
+            // averages neighbouring levels' noise instead of letting the search pick a lucky one.
+            let sparseLevels = (0..<levelCount).filter { sparse[l][$0] }
+            let fitted = Self.nonIncreasingFit(sparseLevels.map { levels[$0]!.seconds },
+                                               weights: sparseLevels.map { Double(samples[l][$0].count) })
+            for (i, level) in sparseLevels.enumerated() { levels[level]?.seconds = fitted[i] }
             timings.append(LayerTiming(layer: LayerID(layer.id), levels: levels))
         }
-        let base = Self.timing(totals)
+        // The dense time is the model's own parts: overhead plus every layer's pooled dense time,
+        // so that base and the per-layer times come from the same samples (a separate end-to-end
+        // median would be measured at other moments of a drifting machine and bias every ratio).
+        let overhead = Self.median(overheads) / 1e9
+        let base = overhead + timings.reduce(0) { $0 + $1.denseSeconds }
+        let endToEnd = Self.timing(totals)
         let batch = inputShapes.values.first?.first
         do {
             return try TimingTable(engine: "swift-spdy", batch: batch, threads: options.threads, machine: machine, grid: grid,
-                                   baseSeconds: base.seconds, overheadSeconds: Self.median(overheads) / 1e9,
-                                   baseSpread: base.spread, layers: timings, source: source)
+                                   baseSeconds: base, overheadSeconds: overhead,
+                                   baseSpread: endToEnd.spread, layers: timings, source: source)
         } catch {
             throw TimingError.invalidTable("\(error)")
         }
@@ -134,6 +163,20 @@ public struct EngineTimer {
     }
 
     static func median(_ values: [Double]) -> Double { LatencyStatistics(samples: values).median }
+
+    /// The weighted least-squares non-increasing fit of `values` (pool adjacent violators).
+    static func nonIncreasingFit(_ values: [Double], weights: [Double]) -> [Double] {
+        var blocks: [(value: Double, weight: Double, count: Int)] = []
+        for (v, w) in zip(values, weights) {
+            blocks.append((v, max(w, 1e-12), 1))
+            while blocks.count >= 2, blocks[blocks.count - 2].value < blocks[blocks.count - 1].value {
+                let b = blocks.removeLast(), a = blocks.removeLast()
+                let weight = a.weight + b.weight
+                blocks.append(((a.value * a.weight + b.value * b.weight) / weight, weight, a.count + b.count))
+            }
+        }
+        return blocks.flatMap { [Double](repeating: $0.value, count: $0.count) }
+    }
 }
 
 /// Errors collecting a timing table.

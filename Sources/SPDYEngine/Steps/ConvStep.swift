@@ -38,7 +38,7 @@ final class ConvStep: SingleInputStep {
             PackedMatrix(rows: og, depth: k, a: w + $0 * og * k, lda: k)
         }
         let perThread = packed.first?.scratchPerThread ?? 0
-        panelScratch = .allocate(capacity: max(1, perThread * threads))
+        panelScratch = AlignedFloats.allocate(max(1, perThread * threads))
     }
 
     /// The bias and ReLU/Clip of group `group`, applied by the micro-kernel as it stores (identity
