@@ -498,7 +498,8 @@ def make_text(a) -> int:
     pool = passages(read_fortunes(Path(a.source)), tok, seq_len - 2)
     half = [p for p in pool if in_half(p["text"].lower(), a.split)]
     if len(half) < a.count:
-        raise UsageError(f"--count {a.count}: the {a.split} part of {a.source} holds only {len(half)} passages")
+        part = "" if a.split == "all" else f"the {a.split} half of "
+        raise UsageError(f"--count {a.count}: {part}{a.source} holds only {len(half)} passages")
     rng = np.random.default_rng(a.seed)
     chosen = [half[j] for j in rng.permutation(len(half))[: a.count]]
 
