@@ -92,16 +92,10 @@ struct PruneCommand: ParsableCommand {
                                              options: run.engineOptions, rounds: pipeline.measureRounds)
         var rows: [MethodResult] = []
         var dense: MethodResult? = nil
+        let methods = pipeline.noBaselines ? ["spdy"] : ["spdy", "uniform", "global-magnitude"]
         for target in targets {
-            let profile: Profile
-            do { profile = try run.search(target: target, table: table, oracle: oracle) } catch let error as BudgetError {
-                printError("search \(String(format: "%g", target))×: \(error)")
-                rows.append(MethodResult(method: "spdy", target: target, note: "\(error)"))
-                continue
-            }
-            var comparison = try run.compare(target: target, spdy: profile, table: table, database: database, oracle: oracle,
-                                             heldOut: heldOut, measurement: measurement)
-            if pipeline.noBaselines { comparison.results = comparison.results.filter { $0.method == "spdy" } }
+            let comparison = try run.compare(target: target, table: table, database: database, oracle: oracle,
+                                             heldOut: heldOut, measurement: measurement, methods: methods)
             dense = dense ?? comparison.dense
             rows += comparison.results
         }
