@@ -1,23 +1,30 @@
 import CBLAS
-import Dispatch
 import Foundation
 import SPDYCore
 import SPDYKernels
 
-/// The exact layer-wise reconstruction (the database's default method).
+/// The exact layer-wise reconstruction (the database's default method), OBC-style.
 ///
-/// For a mask, the weights minimising `‖(W' − W) X‖²` are a least-squares problem per row:
-/// `w'_M = (H_MM)⁻¹ (H w)_M` with `H = X Xᵀ` dampened by `dampening · mean(diag H)`; this
-/// computes it exactly (Cholesky, LAPACK). Masks are nested and chosen greedily by the OBS
-/// saliency `w'_q² / [(H_MM)⁻¹]_qq`: the exact increase of the row's error when weight `q` alone
-/// is removed and the row re-solved. Each stage removes the least salient surviving weights of
-/// the whole layer (rows compete, as their errors add up), re-solves the rows that lost weights,
-/// and recomputes their saliencies. Stages follow the grid, with intermediate stages so that no
-/// stage removes more than `1 − maximumStepRatio` of the surviving weights.
+/// For a mask, the weights minimising `‖(W' − W) X‖²` solve a least-squares problem per row,
+/// `w'_M = (H_MM)⁻¹ (H w)_M`, with `H = X Xᵀ` dampened by `dampening · mean(diag H)` (which also
+/// handles dead inputs). Removing a set `R` from a row's survivors with the OBS block update
+/// `w' ← w' − H⁻¹_{:,R} (H⁻¹_RR)⁻¹ w'_R`, `H⁻¹ ← H⁻¹ − H⁻¹_{:,R} (H⁻¹_RR)⁻¹ H⁻¹_{R,:}` gives
+/// exactly that optimum for the smaller mask and raises the row's error by `w'_Rᵀ (H⁻¹_RR)⁻¹ w'_R`.
+///
+/// 1. Every row walks its own greedy path: stages of at most `1 − maximumStepRatio` of its
+///    survivors, each removing the least salient weights (`w'_q² / H⁻¹_qq`, the exact cost of
+///    removing `q` alone) with the block update above; the path records each stage's error and
+///    weights. Masks along a path are nested.
+/// 2. Each grid level then takes every row to some stage of its path: starting from the previous
+///    level's choice, the row whose next stage costs the least error per removed weight advances
+///    until the layer has at most the level's survivor count (rows compete, as their errors add
+///    up). Levels are therefore nested too, and exact for their masks.
+///
+/// Rows run in parallel; each keeps only its own compacted inverse (`d²` doubles).
 public struct ExactReconstructor: Sendable {
     /// Relative dampening of `H` (fraction of its mean diagonal).
     public var dampening: Double
-    /// The smallest ratio of survivors after/before one stage.
+    /// The smallest ratio of a row's survivors after/before one stage of its path.
     public var maximumStepRatio: Double
     /// Worker threads (rows are solved in parallel).
     public var threads: Int
@@ -30,6 +37,18 @@ public struct ExactReconstructor: Sendable {
         self.threads = threads
     }
 
+    /// One row's greedy path.
+    struct RowPath {
+        /// Survivors after each stage (stage 0: all).
+        var counts: [Int] = []
+        /// Error `(w' − w)ᵀ H_d (w' − w)` after each stage.
+        var errors: [Double] = []
+        /// Surviving values after each stage, in column order.
+        var values: [[Float]] = []
+        /// The stage at which each column is removed (`Int.max` if never).
+        var removedAt: [Int] = []
+    }
+
     /// Every level of `grid` for the layer whose dense weights (matrix order) are `weights`.
     public func reconstruct(weights: [Float], hessian: LayerHessian, grid: SparsityGrid,
                             progress: (Int) -> Void = { _ in }) throws -> LayerLevels
@@ -39,121 +58,210 @@ public struct ExactReconstructor: Sendable {
         let d = layout.columns, rowCount = layout.rows, n = layout.count
         precondition(weights.count == n, "weights do not match the layout")
         let id = hessian.layer.id
-        // Dampened Hessians, and the per-row targets g_r = H_d w_r.
-        var dampened: [[Double]] = []
-        var lambdas: [Double] = []
+        var inverses: [[Double]] = []
         for h in hessian.matrices {
             var mean = 0.0
             for i in 0..<d { mean += h[i * d + i] }
             mean /= Double(d)
             let lambda = mean > 0 && mean.isFinite ? dampening * mean : 1
-            var hd = h
-            for i in 0..<d { hd[i * d + i] += lambda }
-            dampened.append(hd)
-            lambdas.append(lambda)
-        }
-        let dense = weights.map(Double.init)
-        var targets = [Double](repeating: 0, count: n)
-        for r in 0..<rowCount {
-            let hd = dampened[r / layout.rowsPerGroup]
-            for i in 0..<d {
-                var s = 0.0
-                for j in 0..<d { s += hd[i * d + j] * dense[r * d + j] }
-                targets[r * d + i] = s
-            }
-        }
-        var current = dense
-        var kept = [Bool](repeating: true, count: n)
-        var saliency = [Double](repeating: 0, count: n)
-        // Dense saliencies: one inverse per group serves all its rows.
-        for (group, hd) in dampened.enumerated() {
-            var inverse = hd
+            var inverse = h
+            for i in 0..<d { inverse[i * d + i] += lambda }
             try Self.invertInPlace(&inverse, d, layer: id)
-            for r in (group * layout.rowsPerGroup)..<((group + 1) * layout.rowsPerGroup) {
-                for q in 0..<d { saliency[r * d + q] = dense[r * d + q] * dense[r * d + q] / max(inverse[q * d + q], 1e-300) }
-            }
+            inverses.append(inverse)
         }
-        var removal = [UInt8](repeating: UInt8(grid.count), count: n)
-        var values: [[Float]] = [weights]
-        var errors: [Double] = [0]
-        var survivors = n
-        var stageDensity = 1.0
-        for level in 1..<grid.count {
-            let target = 1 - grid.sparsities[level]
-            var stages: [Double] = []
-            while stageDensity * maximumStepRatio > target * (1 + 1e-9) {
-                stageDensity *= maximumStepRatio
-                stages.append(stageDensity)
-            }
-            stages.append(target)
-            stageDensity = target
-            for density in stages {
-                let goal = min(survivors, Int((density * Double(n)).rounded()))
-                guard goal < survivors else { continue }
-                var candidates: [(Double, Int)] = []
-                candidates.reserveCapacity(survivors)
-                for i in 0..<n where kept[i] { candidates.append((saliency[i], i)) }
-                candidates.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-                var dirty = Set<Int>()
-                for (_, i) in candidates.prefix(survivors - goal) {
-                    kept[i] = false
-                    removal[i] = UInt8(level)
-                    current[i] = 0
-                    dirty.insert(i / d)
-                }
-                survivors = goal
-                try solveRows(Array(dirty).sorted(), d: d, layout: layout, dampened: dampened, targets: targets,
-                              kept: kept, current: &current, saliency: &saliency, layer: id)
-            }
-            var levelValues: [Float] = []
-            levelValues.reserveCapacity(survivors)
-            for i in 0..<n where kept[i] { levelValues.append(Float(current[i])) }
-            values.append(levelValues)
-            errors.append(ReconstructionError.normalised(candidate: current.map(Float.init), dense: weights, layout: layout,
-                                                         hessians: hessian.matrices))
-            progress(level)
-        }
-        return LayerLevels(layout: layout, removal: removal, values: values, errors: errors)
-    }
-
-    /// Re-solves `rows` for their current masks: new weights and saliencies.
-    private func solveRows(_ rows: [Int], d: Int, layout: WeightLayout, dampened: [[Double]], targets: [Double],
-                           kept: [Bool], current: inout [Double], saliency: inout [Double], layer: String) throws
-    {
-        guard !rows.isEmpty else { return }
+        let schedule = Self.stageCounts(columns: d, grid: grid, ratio: maximumStepRatio)
+        var paths = [RowPath](repeating: RowPath(), count: rowCount)
         let failures = FailureBox()
-        current.withUnsafeMutableBufferPointer { currentBuffer in
-            saliency.withUnsafeMutableBufferPointer { saliencyBuffer in
-                let currentBase = currentBuffer.baseAddress!, saliencyBase = saliencyBuffer.baseAddress!
-                ThreadPool(threads: threads).parallelChunks(rows.count) { _, chunk in
-                    var matrix = [Double](repeating: 0, count: d * d)
-                    var indices = [Int](repeating: 0, count: d)
-                    for position in chunk {
-                        let r = rows[position]
-                        let hd = dampened[r / layout.rowsPerGroup]
-                        var k = 0
-                        for q in 0..<d where kept[r * d + q] { indices[k] = q; k += 1 }
-                        guard k > 0 else { continue }
-                        for a in 0..<k {
-                            let rowBase = indices[a] * d
-                            for b in 0..<k { matrix[a * k + b] = hd[rowBase + indices[b]] }
-                        }
-                        do { try Self.invertInPlace(&matrix, k, layer: layer) } catch {
-                            failures.record(error)
-                            return
-                        }
-                        for a in 0..<k {
-                            var s = 0.0
-                            for b in 0..<k { s += matrix[a * k + b] * targets[r * d + indices[b]] }
-                            let q = r * d + indices[a]
-                            currentBase[q] = s
-                            saliencyBase[q] = s * s / max(matrix[a * k + a], 1e-300)
-                        }
+        paths.withUnsafeMutableBufferPointer { pathBuffer in
+            let pathBase = pathBuffer.baseAddress!
+            ThreadPool(threads: threads).parallelChunks(rowCount) { _, rows in
+                var scratch = PathScratch(columns: d)
+                for r in rows {
+                    do {
+                        pathBase[r] = try Self.path(row: Array(weights[(r * d)..<((r + 1) * d)]),
+                                                    inverse: inverses[r / layout.rowsPerGroup], schedule: schedule,
+                                                    scratch: &scratch, layer: id)
+                    } catch {
+                        failures.record(error)
+                        return
                     }
                 }
             }
         }
         if let failure = failures.first { throw failure }
+        // Level allocation: advance the row whose next stage costs least per removed weight.
+        var stage = [Int](repeating: 0, count: rowCount)
+        var survivors = n
+        var removal = [UInt8](repeating: UInt8(grid.count), count: n)
+        var values: [[Float]] = [weights]
+        var errors: [Double] = [0]
+        func nextCost(_ r: Int) -> Double {
+            let p = paths[r], s = stage[r]
+            guard s + 1 < p.counts.count else { return .infinity }
+            return (p.errors[s + 1] - p.errors[s]) / Double(p.counts[s] - p.counts[s + 1])
+        }
+        var costs = (0..<rowCount).map(nextCost)
+        for level in 1..<grid.count {
+            let goal = grid.survivors(level: level, of: n)
+            while survivors > goal {
+                var best = -1
+                for r in 0..<rowCount where best < 0 || costs[r] < costs[best] { best = r }
+                guard best >= 0, costs[best] < .infinity else { break }
+                let p = paths[best]
+                survivors -= p.counts[stage[best]] - p.counts[stage[best] + 1]
+                stage[best] += 1
+                costs[best] = nextCost(best)
+            }
+            var levelValues: [Float] = []
+            levelValues.reserveCapacity(survivors)
+            var matrix = [Float](repeating: 0, count: n)
+            for r in 0..<rowCount {
+                let p = paths[r], s = stage[r]
+                levelValues += p.values[s]
+                var next = 0
+                for q in 0..<d where p.removedAt[q] > s {
+                    matrix[r * d + q] = p.values[s][next]
+                    next += 1
+                }
+                for q in 0..<d where p.removedAt[q] <= s && removal[r * d + q] == UInt8(grid.count) {
+                    removal[r * d + q] = UInt8(level)
+                }
+            }
+            values.append(levelValues)
+            errors.append(ReconstructionError.normalised(candidate: matrix, dense: weights, layout: layout, hessians: hessian.matrices))
+            progress(level)
+        }
+        return LayerLevels(layout: layout, removal: removal, values: values, errors: errors)
+    }
+
+    /// A row's survivor counts along its path: ratio steps down to the grid's first level, the
+    /// grid's levels (with ratio steps between them where they are farther apart), then on to zero
+    /// so that rows can give up more than the grid's maximum when others keep more.
+    static func stageCounts(columns d: Int, grid: SparsityGrid, ratio: Double) -> [Int] {
+        var densities: [Double] = [1]
+        var current = 1.0
+        for level in 1..<grid.count {
+            let target = 1 - grid.sparsities[level]
+            while current * ratio > target * (1 + 1e-9) { current *= ratio; densities.append(current) }
+            densities.append(target)
+            current = target
+        }
+        while current * Double(d) >= 1 { current *= ratio; densities.append(current) }
+        var counts: [Int] = []
+        for density in densities {
+            let count = Int((density * Double(d)).rounded())
+            if counts.last.map({ count < $0 }) ?? true { counts.append(count) }
+        }
+        if counts.last != 0 { counts.append(0) }
+        return counts
+    }
+
+    /// Per-thread buffers of a path.
+    struct PathScratch {
+        var inverse: [Double], next: [Double], z: [Double], block: [Double], y: [Double]
+        init(columns d: Int) {
+            inverse = [Double](repeating: 0, count: d * d)
+            next = [Double](repeating: 0, count: d * d)
+            z = [Double](repeating: 0, count: d * d)
+            block = [Double](repeating: 0, count: d * d)
+            y = [Double](repeating: 0, count: d)
+        }
+    }
+
+    /// The greedy path of one row (`inverse`: the group's dampened inverse Hessian, `d × d`).
+    static func path(row: [Float], inverse full: [Double], schedule: [Int], scratch: inout PathScratch,
+                     layer: String) throws -> RowPath
+    {
+        let d = row.count
+        var path = RowPath()
+        path.removedAt = [Int](repeating: Int.max, count: d)
+        path.counts = [d]
+        path.errors = [0]
+        path.values = [row]
+        var alive = Array(0..<d)           // original columns of the compact positions
+        var w = row.map(Double.init)       // compact survivors' weights
+        scratch.inverse.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: full, count: d * d) }
+        var k = d
+        var error = 0.0
+        for (stage, count) in schedule.enumerated().dropFirst() {
+            let r = k - count
+            guard r > 0 else { continue }
+            // The r least salient survivors (compact positions, ascending).
+            var order = Array(0..<k)
+            let inv = scratch.inverse
+            order.sort { a, b in
+                let sa = w[a] * w[a] / max(inv[a * k + a], 1e-300), sb = w[b] * w[b] / max(inv[b * k + b], 1e-300)
+                return sa != sb ? sa < sb : a < b
+            }
+            let removed = order.prefix(r).sorted()
+            var isRemoved = [Bool](repeating: false, count: k)
+            for p in removed { isRemoved[p] = true }
+            let kept = (0..<k).filter { !isRemoved[$0] }
+            let m = kept.count
+            // U: Cholesky (upper, row-major) of H⁻¹_RR; Z = H⁻¹_{K',R} U⁻¹; y = U⁻ᵀ w_R.
+            for (i, a) in removed.enumerated() { for (j, b) in removed.enumerated() { scratch.block[i * r + j] = inv[a * k + b] } }
+            for (i, a) in kept.enumerated() { for (j, b) in removed.enumerated() { scratch.z[i * r + j] = inv[a * k + b] } }
+            for (i, a) in removed.enumerated() { scratch.y[i] = w[a] }
+            var info: Int32 = 0
+            var jitter = 0.0
+            for attempt in 0..<4 {
+                if attempt > 0 {
+                    // Rebuild the block with a little more diagonal (round-off after many updates).
+                    jitter = jitter == 0 ? 1e-10 * (0..<r).reduce(0) { $0 + abs(inv[removed[$1] * k + removed[$1]]) } / Double(r) : jitter * 100
+                    for (i, a) in removed.enumerated() { for (j, b) in removed.enumerated() { scratch.block[i * r + j] = inv[a * k + b] + (i == j ? jitter : 0) } }
+                }
+                var nr = Int32(r), lda = Int32(r)
+                var uplo = CChar(UInt8(ascii: "L"))
+                scratch.block.withUnsafeMutableBufferPointer { dpotrf_(&uplo, &nr, $0.baseAddress, &lda, &info) }
+                if info == 0 { break }
+            }
+            guard info == 0 else {
+                throw PruningError.numerical(layer: layer, reason: "the inverse Hessian lost positive definiteness (LAPACK info \(info))")
+            }
+            scratch.block.withUnsafeBufferPointer { u in
+                scratch.z.withUnsafeMutableBufferPointer { z in
+                    if m > 0 {
+                        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(m), Int32(r), 1,
+                                    u.baseAddress, Int32(r), z.baseAddress, Int32(r))
+                    }
+                }
+                scratch.y.withUnsafeMutableBufferPointer { y in
+                    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, Int32(r), u.baseAddress, Int32(r), y.baseAddress, 1)
+                }
+            }
+            var increase = 0.0
+            for i in 0..<r { increase += scratch.y[i] * scratch.y[i] }
+            error += increase
+            // Survivors: w_K' −= Z y; inverse: H⁻¹_K'K' − Z Zᵀ (compacted).
+            var newW = kept.map { w[$0] }
+            if m > 0 {
+                scratch.z.withUnsafeBufferPointer { z in
+                    scratch.y.withUnsafeBufferPointer { y in
+                        newW.withUnsafeMutableBufferPointer { nw in
+                            cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(r), -1, z.baseAddress, Int32(r),
+                                        y.baseAddress, 1, 1, nw.baseAddress, 1)
+                        }
+                    }
+                }
+                for (i, a) in kept.enumerated() { for (j, b) in kept.enumerated() where j >= i { scratch.next[i * m + j] = inv[a * k + b] } }
+                scratch.z.withUnsafeBufferPointer { z in
+                    scratch.next.withUnsafeMutableBufferPointer { nx in
+                        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(r), -1, z.baseAddress, Int32(r),
+                                    1, nx.baseAddress, Int32(m))
+                    }
+                }
+                for i in 0..<m { for j in 0..<i { scratch.next[i * m + j] = scratch.next[j * m + i] } }
+                swap(&scratch.inverse, &scratch.next)
+            }
+            for p in removed { path.removedAt[alive[p]] = stage }
+            alive = kept.map { alive[$0] }
+            w = newW
+            k = m
+            path.counts.append(k)
+            path.errors.append(error)
+            path.values.append(w.map(Float.init))
+        }
+        return path
     }
 
     /// Inverts a symmetric positive-definite row-major `k × k` matrix in place (full result).
@@ -167,7 +275,6 @@ public struct ExactReconstructor: Sendable {
         guard info == 0 else {
             throw PruningError.numerical(layer: layer, reason: "the dampened input Hessian is not positive definite (LAPACK info \(info))")
         }
-        // Column-major lower = row-major upper: mirror it into the lower half.
         for i in 0..<k { for j in 0..<i { matrix[i * k + j] = matrix[j * k + i] } }
     }
 }

@@ -1,3 +1,4 @@
+import CBLAS
 import SPDYCore
 
 /// Every level of one layer's reconstruction: nested masks and the weights of each level.
@@ -49,19 +50,31 @@ public struct LayerLevels: Sendable {
 
 /// The layer-wise reconstruction error of candidate weights.
 enum ReconstructionError {
-    /// `Σ_rows (w' − w)ᵀ H_group (w' − w)` and `Σ_rows wᵀ H_group w`, in Double.
+    /// `Σ_rows (w' − w)ᵀ H_group (w' − w)` and `Σ_rows wᵀ H_group w`, in Double (BLAS).
     static func squaredErrors(candidate: [Float], dense: [Float], layout: WeightLayout, hessians: [[Double]]) -> (error: Double, norm: Double) {
-        let d = layout.columns
+        let d = layout.columns, rows = layout.rowsPerGroup
         var error = 0.0, norm = 0.0
-        var delta = [Double](repeating: 0, count: d), w = [Double](repeating: 0, count: d)
-        for r in 0..<layout.rows {
-            let h = hessians[r / layout.rowsPerGroup]
-            for c in 0..<d {
-                w[c] = Double(dense[r * d + c])
-                delta[c] = Double(candidate[r * d + c]) - w[c]
+        var delta = [Double](repeating: 0, count: rows * d), w = [Double](repeating: 0, count: rows * d)
+        var product = [Double](repeating: 0, count: rows * d)
+        for group in 0..<layout.groups {
+            let offset = group * rows * d
+            for i in 0..<(rows * d) {
+                w[i] = Double(dense[offset + i])
+                delta[i] = Double(candidate[offset + i]) - w[i]
             }
-            error += quadratic(h, delta, d)
-            norm += quadratic(h, w, d)
+            for (matrix, target) in [(delta, 0), (w, 1)] {
+                matrix.withUnsafeBufferPointer { x in
+                    hessians[group].withUnsafeBufferPointer { h in
+                        product.withUnsafeMutableBufferPointer { p in
+                            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(d), 1,
+                                        x.baseAddress, Int32(d), h.baseAddress, Int32(d), 0, p.baseAddress, Int32(d))
+                        }
+                    }
+                }
+                var total = 0.0
+                for i in 0..<(rows * d) { total += product[i] * matrix[i] }
+                if target == 0 { error += total } else { norm += total }
+            }
         }
         return (error, norm)
     }
