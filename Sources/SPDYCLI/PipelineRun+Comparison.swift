@@ -114,7 +114,7 @@ struct HeldOutSet {
 
     init(directory: String, graph: Graph, evaluator: ModelEvaluator) throws {
         set = try CalibrationSet(directory: directory, graph: graph)
-        kind = LossKind.automatic(graph: graph, labelled: set.labels != nil)
+        kind = LossKind.automatic(graph: graph, labelled: set.labels != nil, output: evaluator.outputName)
         self.evaluator = evaluator
         dense = try evaluator.outputs(of: graph, on: set)
     }

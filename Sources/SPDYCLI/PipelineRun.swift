@@ -88,9 +88,11 @@ final class PipelineRun {
 
     // MARK: Stage 2: reconstruction database (Algorithm 3)
 
-    /// The database in the folder, built (or finished) when incomplete.
+    /// The database of the searched layers in the folder, built (or finished) when incomplete.
     func database() throws -> ReconstructionDatabase {
-        let builder = DatabaseBuilder(graph: graph, modelPath: modelPath, layers: layers, calibration: calibration,
+        // Excluded layers stay dense: no need to build their levels.
+        let searched = layers.filter { !excluded.contains(LayerID($0.id)) }
+        let builder = DatabaseBuilder(graph: graph, modelPath: modelPath, layers: searched, calibration: calibration,
                                       method: settings.method, threads: settings.threads, seed: settings.seed)
         return try Self.buildDatabase(builder, directory: path("database"), progress: &progress)
     }

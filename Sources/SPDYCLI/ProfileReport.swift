@@ -22,7 +22,7 @@ enum ProfileReport {
 
     /// The comparison table: one row per method and target.
     static func comparison(_ rows: [MethodResult]) -> String {
-        var text = TextTable(columns: ["target", "method", "predicted", "measured", "ms", "calib loss", "calib acc", "held-out loss", "held-out acc"])
+        var text = TextTable(columns: ["target", "method", "predicted", "measured", "ms", "calib loss", "calib acc", "held-out loss", "held-out acc/cos"])
         func f(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "-" }
         for r in rows {
             if r.profile == nil && r.method != "dense" {
@@ -32,7 +32,8 @@ enum ProfileReport {
             text.add([r.method == "dense" ? "-" : String(format: "%g×", r.target), r.method,
                       f(r.predictedSpeedup, "%.2f×"), f(r.measuredSpeedup, "%.2f×"), f(r.medianMs, "%.3f"),
                       f(r.calibration?.loss, "%.4f"), f(r.calibration?.accuracy.map { 100 * $0 }, "%.2f%%"),
-                      f(r.heldOut?.loss, "%.4f"), f(r.heldOut?.accuracy.map { 100 * $0 }, "%.2f%%")])
+                      f(r.heldOut?.loss, "%.4f"),
+                      r.heldOut?.accuracy != nil ? f(r.heldOut?.accuracy.map { 100 * $0 }, "%.2f%%") : f(r.heldOut?.cosine, "cos %.5f")])
         }
         return text.render()
     }

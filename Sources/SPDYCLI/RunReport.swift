@@ -26,6 +26,12 @@ enum RunReport {
                 .write(to: url.appendingPathComponent("accuracy-vs-speed.svg"), atomically: true, encoding: .utf8)
             md += "![held-out accuracy against measured speedup](accuracy-vs-speed.svg)\n\n"
         }
+        if results.contains(where: { $0.heldOut?.cosine != nil }) {
+            try svgScatter(results + [dense], x: { $0.measuredSpeedup }, y: { $0.heldOut?.cosine },
+                           xLabel: "measured speedup", yLabel: "held-out cosine to dense")
+                .write(to: url.appendingPathComponent("cosine-vs-speed.svg"), atomically: true, encoding: .utf8)
+            md += "![held-out cosine similarity to the dense outputs against measured speedup](cosine-vs-speed.svg)\n\n"
+        }
         try svgScatter(results, x: { $0.predictedSpeedup }, y: { $0.measuredSpeedup }, xLabel: "predicted speedup",
                        yLabel: "measured speedup", diagonal: true)
             .write(to: url.appendingPathComponent("predicted-vs-measured.svg"), atomically: true, encoding: .utf8)

@@ -21,6 +21,9 @@ struct TimeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the timing table (JSON).")
     var output: String
 
+    @Option(name: .customLong("engine"), help: "The engine to time: swift-spdy (ours, inside the whole model), onnxruntime or deepsparse (one-node models through scripts/python/time_layers.py; DeepSparse from .venv-deepsparse).")
+    var backend: String = "swift-spdy"
+
     @Option(help: "Untimed runs per level and round.")
     var warmup: Int = 2
 
@@ -32,6 +35,9 @@ struct TimeCommand: ParsableCommand {
 
     func validate() throws {
         if warmup < 0 || repetitions < 1 || rounds < 1 { throw ValidationError("--warmup ≥ 0, --repetitions ≥ 1, --rounds ≥ 1") }
+        if backend != "swift-spdy" && !ExternalTiming.engines.contains(backend) {
+            throw ValidationError("--engine expects swift-spdy, onnxruntime or deepsparse, got '\(backend)'")
+        }
     }
 
     func run() throws {
@@ -40,11 +46,19 @@ struct TimeCommand: ParsableCommand {
         #endif
         let graph = try model.loadGraph()
         let shapes = try model.inputShapes(for: graph)
-        let timer = EngineTimer(graph: graph, inputShapes: shapes, feeds: SyntheticInputs.make(for: graph, shapes: shapes),
-                                options: engine.options, warmup: warmup, repetitions: repetitions, rounds: rounds)
         var progress = ProgressLine()
-        let table = try timer.collect(machine: PipelineSupport.machineDescription(), source: model.model) { done, total in
-            progress.update("timing: \(done)/\(total) level sweeps", fraction: Double(done) / Double(total))
+        let table: TimingTable
+        if backend == "swift-spdy" {
+            let timer = EngineTimer(graph: graph, inputShapes: shapes, feeds: SyntheticInputs.make(for: graph, shapes: shapes),
+                                    options: engine.options, warmup: warmup, repetitions: repetitions, rounds: rounds)
+            table = try timer.collect(machine: PipelineSupport.machineDescription(), source: model.model) { done, total in
+                progress.update("timing: \(done)/\(total) level sweeps", fraction: Double(done) / Double(total))
+            }
+        } else {
+            printError("timing every layer at \(SparsityGrid.standard.count) levels on \(backend) …")
+            table = try ExternalTiming.table(engine: backend, modelPath: model.model, graph: graph, shapes: shapes,
+                                             threads: engine.threads, grid: .standard, warmup: warmup,
+                                             repetitions: repetitions * rounds)
         }
         try PipelineSupport.write(try PipelineSupport.json(table), to: output)
         progress.finish(String(format: "%d layers × %d levels; dense %.3f ms (overhead %.3f ms); written to %@",

@@ -14,9 +14,10 @@ public enum LossKind: String, Sendable, CaseIterable, Codable {
 
     /// The default for a model and set: cross-entropy with labels; otherwise normalised MSE for
     /// outputs named like embeddings, KL for other two-dimensional outputs, MSE for the rest.
-    public static func automatic(graph: Graph, labelled: Bool) -> LossKind {
+    public static func automatic(graph: Graph, labelled: Bool, output name: String? = nil) -> LossKind {
         if labelled { return .crossEntropy }
-        let output = graph.outputs.first
+        let scored = name ?? ModelEvaluator.scoredOutput(of: graph)
+        let output = graph.outputs.first { $0.name == scored }
         let name = output?.name.lowercased() ?? ""
         if name.contains("embed") || name.contains("pool") || name.contains("hidden") { return .normalisedMSE }
         return output?.shape?.count == 2 ? .klDivergence : .normalisedMSE
@@ -30,6 +31,8 @@ public struct Evaluation: Sendable, Codable, Equatable {
     /// Top-1 accuracy against the labels, or agreement with the dense model's top-1 without
     /// labels (classification outputs only).
     public var accuracy: Double?
+    /// Mean cosine similarity of each sample's output to the dense model's (embeddings).
+    public var cosine: Double?
 }
 
 /// The calibration loss of profiles as a ``LossOracle``: stitches the model from the database,
@@ -119,7 +122,21 @@ public final class CalibrationLoss: LossOracle, @unchecked Sendable {
             }
             accuracy = Double(correct) / Double(samples)
         }
-        return Evaluation(loss: loss, accuracy: accuracy)
+        var cosine: Double? = nil
+        if kind == .normalisedMSE {
+            var total = 0.0
+            for s in 0..<samples {
+                var dot = 0.0, a = 0.0, b = 0.0
+                for i in (s * width)..<((s + 1) * width) {
+                    dot += Double(values[i]) * Double(dense[i])
+                    a += Double(values[i]) * Double(values[i])
+                    b += Double(dense[i]) * Double(dense[i])
+                }
+                total += a > 0 && b > 0 ? dot / (a * b).squareRoot() : (a == b ? 1 : 0)
+            }
+            cosine = total / Double(samples)
+        }
+        return Evaluation(loss: loss, accuracy: accuracy, cosine: cosine)
     }
 
     private static func logSumExp(_ x: [Double]) -> Double {

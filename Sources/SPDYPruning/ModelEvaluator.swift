@@ -8,18 +8,34 @@ public struct ModelEvaluator: Sendable {
     public var batchSize: Int
     /// Engine options (threads, sparse kernels).
     public var options: EngineOptions
+    /// The scored output; `nil` picks ``scoredOutput(of:)``.
+    public var outputName: String?
 
     /// Creates an evaluator.
-    public init(batchSize: Int = 128, options: EngineOptions = EngineOptions()) {
+    public init(batchSize: Int = 128, options: EngineOptions = EngineOptions(), outputName: String? = nil) {
         precondition(batchSize > 0, "batch size must be positive")
         self.batchSize = batchSize
         self.options = options
+        self.outputName = outputName
     }
 
-    /// The first graph output for every sample: `[samples × outputWidth]` values, row-major.
+    /// The output a model is scored on by default: one named like logits or a sentence embedding
+    /// (the BERT import's pooled head), else the first.
+    public static func scoredOutput(of graph: Graph) -> String? {
+        let names = graph.outputs.map(\.name)
+        for hint in ["logits", "sentence_embedding", "embedding", "output"] {
+            if let name = names.first(where: { $0.lowercased() == hint }) { return name }
+        }
+        return names.first
+    }
+
+    /// The scored output for every sample: `[samples × outputWidth]` values, row-major.
     public func outputs(of graph: Graph, on set: CalibrationSet) throws -> (values: [Float], width: Int) {
-        guard let outputName = graph.outputs.first?.name else {
+        guard let outputName = outputName ?? Self.scoredOutput(of: graph) else {
             throw PruningError.unsupportedLayer(layer: graph.name, reason: "the model has no output")
+        }
+        guard graph.outputs.contains(where: { $0.name == outputName }) else {
+            throw PruningError.unsupportedLayer(layer: outputName, reason: "not an output of the model (outputs: \(graph.outputs.map(\.name).joined(separator: ", ")))")
         }
         var plans: [Int: ExecutionPlan] = [:]
         var values: [Float] = []

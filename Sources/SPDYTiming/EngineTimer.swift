@@ -39,9 +39,11 @@ public struct EngineTimer {
     public var repetitions: Int
     /// Sweeps over the levels.
     public var rounds: Int
-    /// Keep every level's plan alive across rounds when the pruned weights of all levels take at
-    /// most this many bytes (no recompilation; each round then needs one warm-up run only).
-    public var planCacheBytes: Int = 3 << 30
+    /// Keep every level's plan alive across rounds when all levels' plans take at most about this
+    /// many bytes (no recompilation; each round then needs one warm-up run only). Kept small: on
+    /// this VM, holding 12 GB of MiniLM plans slowed every run about 7× (the host does not back
+    /// all of the guest's memory), which corrupted a whole timing table.
+    public var planCacheBytes: Int = 1 << 30
 
     /// Creates a timer.
     public init(graph: Graph, inputShapes: [String: [Int]], feeds: [String: Tensor], options: EngineOptions,
@@ -76,8 +78,10 @@ public struct EngineTimer {
         _ = try ExecutionPlan(graph: graph, inputShapes: inputShapes, options: options).run(feeds)
         // Plans are kept across rounds when all levels' weights fit `planCacheBytes`; otherwise
         // each round compiles them again.
-        let weightBytes = layers.reduce(0) { $0 + $1.parameters * 4 }
-        let keepPlans = weightBytes * levelCount <= planCacheBytes
+        // A plan holds the graph's constants, packed copies of the weights (dense or sparse, 8
+        // bytes per nonzero) and its activations: about three times the model's constants.
+        let constantBytes = graph.initializers.values.reduce(0) { $0 + $1.count * 4 }
+        let keepPlans = 3 * constantBytes * levelCount <= planCacheBytes
         var plans: [Int: (plan: ExecutionPlan, steps: [Int])] = [:]
         func plan(for level: Int) throws -> (plan: ExecutionPlan, steps: [Int], fresh: Bool) {
             if let known = plans[level] { return (known.plan, known.steps, false) }
