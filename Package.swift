@@ -40,7 +40,7 @@ let package = Package(
                 swiftSettings: simdFlags),
         .target(name: "SPDYTiming", dependencies: ["SPDYCore", "SPDYEngine", "SPDYGraph", "SPDYPruning", "SPDYTensor"]),
         .target(name: "SPDYCLI",
-                dependencies: ["SPDYCore", "SPDYEngine", "SPDYONNX", "SPDYPruning", "SPDYTiming",
+                dependencies: ["CBLAS", "SPDYCore", "SPDYEngine", "SPDYONNX", "SPDYPruning", "SPDYTiming",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "spdy", dependencies: ["SPDYCLI"]),
         .executableTarget(name: "solver-bench", dependencies: ["SPDYCore"], path: "Benchmarks/SolverBench"),

@@ -7,3 +7,6 @@ int openblas_get_num_threads(void);
 // positive-definite matrix, column-major, Fortran calling convention.
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+
+// The kernel family OpenBLAS picked at load time (DYNAMIC_ARCH builds), e.g. "Haswell", "Zen".
+char *openblas_get_corename(void);

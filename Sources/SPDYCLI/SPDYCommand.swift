@@ -9,3 +9,11 @@ public struct SPDYCommand: ParsableCommand {
 
     public init() {}
 }
+
+extension SPDYCommand {
+    /// Runs the command line, first making sure OpenBLAS uses this CPU's vector kernels.
+    public static func start() {
+        BLASCoreSelection.ensure()
+        main()
+    }
+}

@@ -1,3 +1,3 @@
 import SPDYCLI
 
-SPDYCommand.main()
+SPDYCommand.start()

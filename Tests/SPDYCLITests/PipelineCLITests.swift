@@ -131,4 +131,19 @@ struct PipelineCLITests {
                                              "--calib", calib, "-o", directory.appendingPathComponent("p.json").path])
         #expect(infeasible.status != 0 && infeasible.stderr.contains("largest achievable speedup"), "\(infeasible.stderr)")
     }
+
+    @Test("time --engine onnxruntime: every layer at every level as one-node models, usable by search")
+    func externalTiming() throws {
+        let directory = try SPDYBinary.temporaryDirectory()
+        let out = directory.appendingPathComponent("ort.json").path
+        let result = try SPDYBinary.run(["time", CLITests.demoModel, "--batch", "4", "--threads", "2", "--engine", "onnxruntime",
+                                         "--repetitions", "1", "--rounds", "1", "--warmup", "1", "-o", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let table = try TimingTable.load(from: Data(contentsOf: URL(fileURLWithPath: out)), file: out, policy: .strict)
+        #expect(table.engine.hasPrefix("onnxruntime") && table.batch == 4 && table.threads == 2)
+        #expect(table.layers.count == 16 && table.layers.allSatisfy { $0.levels.count == 42 && $0.levels.allSatisfy { ($0?.seconds ?? 0) > 0 } })
+        #expect(table.layers.first?.layer.name == "conv1.weight")
+        let folder = try SPDYBinary.run(["time", SPDYBinary.repositoryRoot.path, "--engine", "onnxruntime", "-o", out])
+        #expect(folder.status != 0)
+    }
 }
