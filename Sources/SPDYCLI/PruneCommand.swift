@@ -8,8 +8,8 @@ import SPDYTiming
 
 /// Options of a whole pipeline run (prune, demo).
 struct PipelineArguments: ParsableArguments {
-    @Option(help: "Deployment batch size: timings and the measured speedup use it.")
-    var batch: Int = 64
+    /// The deployment batch size (from the model options' --batch, or the demo's).
+    var batch = 64
 
     @Option(help: "Threads of the engine (timings, database, search, measurement).")
     var threads: Int = 2
@@ -33,7 +33,7 @@ struct PipelineArguments: ParsableArguments {
     var noBaselines = false
 
     func validate() throws {
-        if batch < 1 || threads < 1 { throw ValidationError("--batch and --threads must be at least 1") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if DatabaseBuilder.Method(rawValue: method) == nil { throw ValidationError("--method expects exact or adaprune") }
         if timingRepetitions < 1 || timingRounds < 1 || measureRounds < 1 { throw ValidationError("repetitions and rounds must be at least 1") }
     }
@@ -65,6 +65,8 @@ struct PruneCommand: ParsableCommand {
     func run() throws {
         let graph = try model.loadGraph()
         let calibration = try CalibrationSet(directory: calib, graph: graph)
+        var pipeline = self.pipeline
+        pipeline.batch = model.batch ?? 64
         try Self.prune(graph: graph, modelPath: model.model, calibration: calibration, targets: speedup, folder: output,
                        pipeline: pipeline, search: search)
     }
@@ -122,6 +124,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Folder with calib/ and test/ arrays.") var data: String = ".cache/fixtures/mnist"
     @Option(name: .shortAndLong, help: "Output folder.") var output: String = ".spdy-demo"
     @Option(help: "Targets, comma-separated.") var speedups: String = "1.5,2,3"
+    @Option(help: "Deployment batch size: timings and the measured speedups use it.") var batch: Int = 64
     @OptionGroup var pipeline: PipelineArguments
     @OptionGroup var search: SearchArguments
 
@@ -130,7 +133,9 @@ struct DemoCommand: ParsableCommand {
         guard !targets.isEmpty else { throw ValidationError("--speedups expects numbers, e.g. 1.5,2,3") }
         let graph = try ModelLoader.load(path: model)
         let calibration = try CalibrationSet(directory: URL(fileURLWithPath: data).appendingPathComponent("calib").path, graph: graph)
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         var pipeline = self.pipeline
+        pipeline.batch = batch
         if pipeline.eval == nil { pipeline.eval = URL(fileURLWithPath: data).appendingPathComponent("test").path }
         try PruneCommand.prune(graph: graph, modelPath: model, calibration: calibration, targets: targets, folder: output,
                                pipeline: pipeline, search: search)
