@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 import SPDYCore
 
 /// The reference's layer-wise reconstruction (AdaPrune, as in IST-DASLab/spdy): levels in
@@ -78,7 +79,7 @@ public struct AdaPruneReconstructor: Sendable {
                         }
                     }
                     step += 1
-                    let correction1 = 1 - pow(beta1, Float(step)), correction2 = 1 - pow(beta2, Float(step))
+                    let correction1 = 1 - Foundation.pow(beta1, Float(step)), correction2 = 1 - Foundation.pow(beta2, Float(step))
                     for i in 0..<n where kept[i] {
                         let g = gradient[i]
                         m[i] = beta1 * m[i] + (1 - beta1) * g
@@ -97,16 +98,4 @@ public struct AdaPruneReconstructor: Sendable {
         }
         return LayerLevels(layout: layout, removal: removal, values: values, errors: errors)
     }
-}
-
-private func pow(_ base: Float, _ exponent: Float) -> Float {
-    var result: Float = 1
-    var remaining = Int(exponent)
-    var factor = base
-    while remaining > 0 {
-        if remaining & 1 == 1 { result *= factor }
-        factor *= factor
-        remaining >>= 1
-    }
-    return result
 }

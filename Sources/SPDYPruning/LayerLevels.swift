@@ -33,12 +33,15 @@ public struct LayerLevels: Sendable {
     public func survivorCount(level: Int) -> Int { removal.reduce(0) { $0 + (Int($1) > level ? 1 : 0) } }
 
     /// The full weight matrix (row-major, zeros where pruned) of level `level`.
-    public func matrix(level: Int) -> [Float] {
-        var result = [Float](repeating: 0, count: layout.count)
+    public func matrix(level: Int) -> [Float] { Self.expand(removal: removal, survivors: values[level], level: level) }
+
+    /// The dense elements of a level: `survivors` at the positions whose removal level is above
+    /// `level`, zeros elsewhere (the same order for `removal` and the result).
+    static func expand(removal: [UInt8], survivors: [Float], level: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: removal.count)
         var next = 0
-        let values = self.values[level]
-        for i in 0..<layout.count where Int(removal[i]) > level {
-            result[i] = values[next]
+        for i in 0..<removal.count where Int(removal[i]) > level {
+            result[i] = survivors[next]
             next += 1
         }
         return result

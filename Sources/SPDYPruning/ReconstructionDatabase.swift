@@ -82,14 +82,7 @@ public final class ReconstructionDatabase: @unchecked Sendable {
 
         /// The full weight tensor's elements at `level`.
         public func weights(level: Int) -> [Float] {
-            var result = [Float](repeating: 0, count: removal.count)
-            var next = 0
-            let values = self.values[level]
-            for i in 0..<removal.count where Int(removal[i]) > level {
-                result[i] = values[next]
-                next += 1
-            }
-            return result
+            LayerLevels.expand(removal: removal, survivors: values[level], level: level)
         }
     }
 
@@ -273,14 +266,16 @@ public final class ReconstructionDatabase: @unchecked Sendable {
         return digest.hex
     }
 
-    /// Writes `data` to a temporary file beside `path` and renames it over `path`.
+    /// Writes `data` to a temporary file beside `path` and renames it over `path` (rename(2)
+    /// replaces atomically: readers see the old file or the new one, never none).
     static func writeAtomically(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         do {
             try data.write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: temporary, to: url)
+            guard rename(temporary.path, path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw PruningError.database(file: path, reason: "cannot write: \(error.localizedDescription)")
