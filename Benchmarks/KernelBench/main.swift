@@ -46,3 +46,23 @@ for (name, m, k, n) in shapes {
     packed.deallocate(); a.deallocate(); b.deallocate(); c.deallocate(); scratch.deallocate()
 }
 
+
+// Depthwise convolution (EfficientNet-Lite0 shapes at batch 8), one thread: GMAC/s.
+print("\ndepthwise (1 thread)          C    H    W  k  s   GMAC/s")
+for (name, c, h, k, s) in [("effnet blocks.0", 32, 112, 3, 1), ("effnet blocks.1", 96, 112, 3, 2), ("effnet blocks.2", 144, 56, 3, 1),
+                           ("effnet blocks.3", 144, 56, 5, 2), ("effnet blocks.4", 240, 28, 5, 1), ("effnet blocks.12", 672, 7, 5, 1)] {
+    let g = ConvGeometry(batch: 8, inChannels: c, inHeight: h, inWidth: h, outChannels: c, kernelHeight: k, kernelWidth: k,
+                         strideH: s, strideW: s, padTop: k / 2, padLeft: k / 2, padBottom: k / 2, padRight: k / 2,
+                         dilationH: 1, dilationW: 1, groups: c)
+    let input = UnsafeMutablePointer<Float>.allocate(capacity: 8 * c * h * h)
+    let output = UnsafeMutablePointer<Float>.allocate(capacity: 8 * c * g.outHeight * g.outWidth)
+    let weight = UnsafeMutablePointer<Float>.allocate(capacity: c * k * k)
+    for i in 0..<(8 * c * h * h) { input[i] = Float(i % 13) - 6 }
+    for i in 0..<(c * k * k) { weight[i] = Float(i % 5) - 2 }
+    let seconds = median {
+        for n in 0..<8 { DepthwiseConv.run(g, input: input, weight: weight, bias: nil, output: output, image: n, channels: 0..<c) }
+    }
+    let label = name.padding(toLength: 26, withPad: " ", startingAt: 0)
+    print(label + String(format: "%5d %4d %4d %2d %2d %8.2f", c, h, h, k, s, Double(g.macs) / seconds / 1e9))
+    input.deallocate(); output.deallocate(); weight.deallocate()
+}

@@ -93,13 +93,20 @@ final class ConvStep: SingleInputStep {
         let plane = g.outHeight * g.outWidth
         if g.isDepthwise {
             let (w, b) = (UnsafePointer(weight), bias.map { UnsafePointer($0) })
+            // Clamp activations (ReLU, Clip) are fused into the kernel's stores.
+            let (lo, hi) = activation.clampBounds ?? (-.infinity, .infinity)
             pool.parallelFor(g.batch * g.outChannels, grain: 4) { range in
-                for nc in range {
-                    DepthwiseConv.run(g, input: x, weight: w, bias: b, output: y, image: nc / g.outChannels,
-                                      channels: (nc % g.outChannels)..<(nc % g.outChannels + 1))
+                // One call per image in the range: the padded-plane scratch is allocated once.
+                var nc = range.lowerBound
+                while nc < range.upperBound {
+                    let n = nc / g.outChannels, c = nc % g.outChannels
+                    let end = min(range.upperBound, (n + 1) * g.outChannels)
+                    DepthwiseConv.run(g, input: x, weight: w, bias: b, output: y, image: n,
+                                      channels: c..<(c + end - nc), lo: lo, hi: hi)
+                    nc = end
                 }
             }
-            if activation != .none {
+            if activation.clampBounds == nil {
                 let act = activation
                 pool.parallelFor(g.batch * g.outChannels, grain: 16) { rows in
                     addBiasAndActivate(y, rows: rows, width: plane, bias: nil, biasIndex: { $0 }, activation: act)
