@@ -71,6 +71,10 @@ enum PipelineSupport {
 struct ProgressLine {
     let interactive = isatty(2) != 0
     var lastMilestone = -1
+    var lastPrinted = Date.distantPast
+    /// In a log (not a terminal) a line is printed at every quarter of the work and at least this
+    /// often while work goes on (phases without a known fraction, like the search).
+    static let logInterval: TimeInterval = 30
 
     /// Shows `message` at `fraction` (0…1) of the work.
     mutating func update(_ message: String, fraction: Double) {
@@ -78,8 +82,9 @@ struct ProgressLine {
             FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
         } else {
             let milestone = Int(fraction * 4)
-            if milestone > lastMilestone {
-                lastMilestone = milestone
+            if milestone > lastMilestone || Date().timeIntervalSince(lastPrinted) >= Self.logInterval {
+                lastMilestone = max(lastMilestone, milestone)
+                lastPrinted = Date()
                 printError(message)
             }
         }

@@ -100,16 +100,18 @@ struct PruneCommand: ParsableCommand {
                                              heldOut: heldOut, measurement: measurement, methods: methods)
             dense = dense ?? comparison.dense
             rows += comparison.results
+            if comparison.dense == nil { printError("\(String(format: "%gx", target)): no method reaches this target (see above); continuing") }
         }
         let all = (dense.map { [$0] } ?? []) + rows
         print(ProfileReport.comparison(all))
         try PipelineSupport.write(try PipelineSupport.json(all), to: run.path("results.json"))
-        if let dense {
-            let settingsLine = "Batch \(pipeline.batch), \(pipeline.threads) threads, method \(pipeline.method), loss \(oracle.kind.rawValue) on \(oracle.calibration.sampleCount) calibration samples, search seed \(search.seed)."
-            let report = try RunReport.write(folder: folder, model: modelPath, table: table, dense: dense, results: rows,
-                                             excluded: run.excluded, settings: settingsLine)
-            printError("report: \(report)")
+        guard let dense else {
+            throw CLIError("no method produced a pruned model at \(targets.map { String(format: "%gx", $0) }.joined(separator: ", ")): every target is out of reach on this timing table (results.json lists the reasons)")
         }
+        let settingsLine = "Batch \(pipeline.batch), \(pipeline.threads) threads, method \(pipeline.method), loss \(oracle.kind.rawValue) on \(oracle.calibration.sampleCount) calibration samples, search seed \(search.seed)."
+        let report = try RunReport.write(folder: folder, model: modelPath, table: table, dense: dense, results: rows,
+                                         excluded: run.excluded, settings: settingsLine)
+        printError("report: \(report)")
     }
 }
 

@@ -117,6 +117,29 @@ public struct CalibrationSet: Sendable {
         return stride(from: 0, to: sampleCount, by: size).map { $0..<min($0 + size, sampleCount) }
     }
 
+    /// The input that marks real tokens (nonzero) against padding (0) in transformer batches:
+    /// `attention_mask` when the set has it as `[samples × sequence]`. Layer statistics skip the
+    /// padded positions: they never reach a mean-pooled embedding or a [CLS] logit, and short
+    /// texts padded to a common length are half padding (fortunes at 64 tokens: 48%).
+    public var tokenMaskInput: String? {
+        guard let mask = inputs[Self.tokenMaskName], mask.rank == 2 else { return nil }
+        return Self.tokenMaskName
+    }
+
+    static let tokenMaskName = "attention_mask"
+
+    /// Per token of the samples `range` (row-major `[count × sequence]`), whether it is real; nil
+    /// without ``tokenMaskInput``.
+    public func tokenMask(_ range: Range<Int>) -> [Bool]? {
+        guard tokenMaskInput != nil, let mask = inputs[Self.tokenMaskName] else { return nil }
+        let slice = Self.slice(mask, range)
+        switch slice.storage {
+        case .integer(let v): return v.map { $0 != 0 }
+        case .float(let v): return v.map { $0 != 0 }
+        case .bool(let v): return v
+        }
+    }
+
     /// A digest of every input's and label's contents.
     public var fingerprint: String {
         var digest = Fingerprint()

@@ -71,7 +71,7 @@ public struct DatabaseBuilder {
         let ids = manifestLayers ?? layers.map(\.id)
         return .init(model: modelPath, modelFingerprint: ReconstructionDatabase.modelFingerprint(graph: graph, layers: ids),
                      calibrationFingerprint: calibration.fingerprint, calibrationSamples: calibration.sampleCount,
-                     method: method.rawValue, grid: grid, layers: ids)
+                     method: method.rawValue, grid: grid, layers: ids, tokenMask: calibration.tokenMaskInput)
     }
 
     /// Builds (or finishes) the database in `directory`.

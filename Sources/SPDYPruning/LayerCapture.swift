@@ -7,6 +7,8 @@ import SPDYTensor
 /// dense model computes it) to that layer's ``LayerHessian``.
 public enum LayerCapture {
     /// The input statistics of `layers`, from one pass over `calibration` in batches of `batchSize`.
+    /// With a token mask in the set (``CalibrationSet/tokenMaskInput``), Linear layers whose input
+    /// is `[batch × sequence × features]` count only the real tokens.
     ///
     /// - Parameters:
     ///   - keepBatches: Also keep one Hessian per batch (for AdaPrune's minibatch gradients).
@@ -28,8 +30,9 @@ public enum LayerCapture {
                 plans[range.count] = plan
             }
             _ = try plan.run(calibration.batch(range))
+            let mask = calibration.tokenMask(range)
             for layer in layers {
-                try accumulators[layer.id]!.accumulate(input: plan.value(named: layer.input), threads: threads)
+                try accumulators[layer.id]!.accumulate(input: plan.value(named: layer.input), threads: threads, tokenMask: mask)
             }
             done += range.count
             progress(done, calibration.sampleCount)

@@ -48,8 +48,10 @@ public final class LayerHessian: @unchecked Sendable {
         matrices = [[Double]](repeating: [Double](repeating: 0, count: d * d), count: layout.groups)
     }
 
-    /// Adds one batch of the layer's input (as the dense model computed it).
-    public func accumulate(input: Tensor, threads: Int = 1) throws {
+    /// Adds one batch of the layer's input (as the dense model computed it). `tokenMask` (one
+    /// entry per sample and position) keeps only the real tokens of a Linear layer's
+    /// `[batch × sequence × features]` input; other inputs ignore it.
+    public func accumulate(input: Tensor, threads: Int = 1, tokenMask: [Bool]? = nil) throws {
         guard input.dataType == .float32 else {
             throw PruningError.unsupportedLayer(layer: layer.id, reason: "input is \(input.dataType), not float32")
         }
@@ -66,12 +68,23 @@ public final class LayerHessian: @unchecked Sendable {
             guard input.rank >= 1, input.shape.last == d else {
                 throw PruningError.unsupportedLayer(layer: layer.id, reason: "input \(input.shape) does not end in \(d) features")
             }
-            vectors = input.count / d
+            var rows = input.floats
+            if let tokenMask, input.rank == 3, input.count / d == tokenMask.count {
+                var kept = 0
+                for (row, real) in tokenMask.enumerated() where real {
+                    if kept != row { for j in 0..<d { rows[kept * d + j] = rows[row * d + j] } }
+                    kept += 1
+                }
+                rows.removeLast(rows.count - kept * d)
+            }
+            vectors = rows.count / d
             var sum = [Float](repeating: 0, count: d * d)
-            input.withUnsafeFloats { x in
-                sum.withUnsafeMutableBufferPointer { h in
-                    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(vectors), 1, x.baseAddress, Int32(d),
-                                0, h.baseAddress, Int32(d))
+            if vectors > 0 {
+                rows.withUnsafeBufferPointer { x in
+                    sum.withUnsafeMutableBufferPointer { h in
+                        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(vectors), 1, x.baseAddress, Int32(d),
+                                    0, h.baseAddress, Int32(d))
+                    }
                 }
             }
             batchSums = [sum]

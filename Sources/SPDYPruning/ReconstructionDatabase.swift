@@ -34,10 +34,13 @@ public final class ReconstructionDatabase: @unchecked Sendable {
         public var grid: SparsityGrid
         /// The layers, in model order.
         public var layers: [String]
+        /// The input marking the token positions the layer statistics counted (padding skipped),
+        /// or nil when every position counted.
+        public var tokenMask: String?
 
         /// Creates a manifest.
         public init(model: String, modelFingerprint: String, calibrationFingerprint: String, calibrationSamples: Int,
-                    method: String, grid: SparsityGrid, layers: [String]) {
+                    method: String, grid: SparsityGrid, layers: [String], tokenMask: String? = nil) {
             formatVersion = ReconstructionDatabase.currentFormatVersion
             self.model = model
             self.modelFingerprint = modelFingerprint
@@ -46,6 +49,7 @@ public final class ReconstructionDatabase: @unchecked Sendable {
             self.method = method
             self.grid = grid
             self.layers = layers
+            self.tokenMask = tokenMask
         }
     }
 
@@ -128,7 +132,8 @@ public final class ReconstructionDatabase: @unchecked Sendable {
                 let what = existing.manifest.modelFingerprint != manifest.modelFingerprint ? "another model"
                     : existing.manifest.calibrationFingerprint != manifest.calibrationFingerprint ? "another calibration set"
                     : existing.manifest.method != manifest.method ? "method \(existing.manifest.method)"
-                    : existing.manifest.grid != manifest.grid ? "another sparsity grid" : "another layer set"
+                    : existing.manifest.grid != manifest.grid ? "another sparsity grid"
+                    : existing.manifest.tokenMask != manifest.tokenMask ? "token positions \(existing.manifest.tokenMask ?? "all")" : "another layer set"
                 throw PruningError.database(file: directory, reason: "was built for \(what); use a new folder or remove it")
             }
             return existing

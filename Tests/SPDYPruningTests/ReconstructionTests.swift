@@ -113,6 +113,31 @@ struct ReconstructionTests {
         #expect(hessian.vectorCount == n * oh * ow)
     }
 
+    @Test("a token mask keeps only the real tokens of a [batch × sequence × features] input")
+    func tokenMaskedHessian() throws {
+        let (b, t, d, o) = (2, 5, 4, 3)
+        var rng = SplitMix64(seed: 21)
+        let x = (0..<(b * t * d)).map { _ in Float(rng.nextUnitDouble() - 0.5) }
+        let weight = Tensor(shape: [d, o], floats: (0..<(d * o)).map { _ in Float(rng.nextUnitDouble()) })
+        let node = Node(name: "fc", opType: "MatMul", inputs: ["x", "w"], outputs: ["y"])
+        let graph = Graph(name: "fc", inputs: [ValueInfo(name: "x", dataType: .float32, shape: [.fixed(b), .fixed(t), .fixed(d)])],
+                          outputs: [ValueInfo(name: "y", dataType: .float32, shape: nil)], initializers: ["w": weight], nodes: [node],
+                          opsetVersion: 17)
+        let layer = PrunableLayer.discover(in: graph, analysis: try StaticAnalysis(graph, inputShapes: [:]))[0]
+        let mask = [true, true, true, false, false, true, false, true, false, false]
+        let masked = try LayerHessian(layer: layer, graph: graph)
+        try masked.accumulate(input: Tensor(shape: [b, t, d], floats: x), tokenMask: mask)
+        let plain = try LayerHessian(layer: layer, graph: graph)
+        try plain.accumulate(input: Tensor(shape: [b, t, d], floats: x))
+        var expected = [Double](repeating: 0, count: d * d)
+        for row in 0..<(b * t) where mask[row] {
+            for i in 0..<d { for j in 0..<d { expected[i * d + j] += Double(x[row * d + i]) * Double(x[row * d + j]) } }
+        }
+        for i in 0..<(d * d) { #expect(abs(masked.matrices[0][i] - expected[i]) <= 1e-5 * (abs(expected[i]) + 1), "entry \(i)") }
+        #expect(masked.vectorCount == 5 && plain.vectorCount == b * t)
+        #expect(masked.matrices[0] != plain.matrices[0])
+    }
+
     private func normalisedError(_ candidate: [Float], _ problem: RandomLayerProblem) -> Double {
         let d = problem.layout.columns, h = problem.hessian.matrices[0]
         var error = 0.0, norm = 0.0
