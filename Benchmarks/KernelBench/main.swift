@@ -48,7 +48,47 @@ for (name, m, k, n) in shapes {
 
 
 // Depthwise convolution (EfficientNet-Lite0 shapes at batch 8), one thread: GMAC/s.
-print("\ndepthwise (1 thread)          C    H    W  k  s   GMAC/s")
+
+/// The depthwise loop the engine used until session 4 (one tap at a time over each output row),
+/// kept here as the comparison.
+func previousDepthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                       output: UnsafeMutablePointer<Float>, image n: Int, channels: Range<Int>) {
+    let bias: UnsafePointer<Float>? = nil
+    let ih = g.inHeight, iw = g.inWidth, oh = g.outHeight, ow = g.outWidth
+    let kh = g.kernelHeight, kw = g.kernelWidth
+    for c in channels {
+        let src = input + (n * g.inChannels + c) * ih * iw
+        let dst = output + (n * g.outChannels + c) * oh * ow
+        let w = weight + c * kh * kw
+        let b = bias?[c] ?? 0
+        for y in 0..<oh {
+            let row = dst + y * ow
+            for x in 0..<ow { row[x] = b }
+            for ky in 0..<kh {
+                let iy = y * g.strideH + ky * g.dilationH - g.padTop
+                if iy < 0 || iy >= ih { continue }
+                let srcRow = src + iy * iw
+                for kx in 0..<kw {
+                    let wv = w[ky * kw + kx]
+                    let dx = kx * g.dilationW - g.padLeft
+                    // x range where 0 <= x*stride + dx < iw
+                    let s = g.strideW
+                    let xlo = dx >= 0 ? 0 : (-dx + s - 1) / s
+                    let xhi = min(ow, iw - dx > 0 ? (iw - dx - 1) / s + 1 : 0)
+                    if xlo >= xhi { continue }
+                    if s == 1 {
+                        let sp = srcRow + dx
+                        for x in xlo..<xhi { row[x] += wv * sp[x] }
+                    } else {
+                        for x in xlo..<xhi { row[x] += wv * srcRow[x * s + dx] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+print("\ndepthwise (1 thread)          C    H    W  k  s   previous GMAC/s   now GMAC/s")
 for (name, c, h, k, s) in [("effnet blocks.0", 32, 112, 3, 1), ("effnet blocks.1", 96, 112, 3, 2), ("effnet blocks.2", 144, 56, 3, 1),
                            ("effnet blocks.3", 144, 56, 5, 2), ("effnet blocks.4", 240, 28, 5, 1), ("effnet blocks.12", 672, 7, 5, 1)] {
     let g = ConvGeometry(batch: 8, inChannels: c, inHeight: h, inWidth: h, outChannels: c, kernelHeight: k, kernelWidth: k,
@@ -59,10 +99,14 @@ for (name, c, h, k, s) in [("effnet blocks.0", 32, 112, 3, 1), ("effnet blocks.1
     let weight = UnsafeMutablePointer<Float>.allocate(capacity: c * k * k)
     for i in 0..<(8 * c * h * h) { input[i] = Float(i % 13) - 6 }
     for i in 0..<(c * k * k) { weight[i] = Float(i % 5) - 2 }
+    let previous = median {
+        for n in 0..<8 { previousDepthwise(g, input: input, weight: weight, output: output, image: n, channels: 0..<c) }
+    }
     let seconds = median {
         for n in 0..<8 { DepthwiseConv.run(g, input: input, weight: weight, bias: nil, output: output, image: n, channels: 0..<c) }
     }
     let label = name.padding(toLength: 26, withPad: " ", startingAt: 0)
-    print(label + String(format: "%5d %4d %4d %2d %2d %8.2f", c, h, h, k, s, Double(g.macs) / seconds / 1e9))
+    print(label + String(format: "%5d %4d %4d %2d %2d %12.2f %12.2f", c, h, h, k, s, Double(g.macs) / previous / 1e9,
+                         Double(g.macs) / seconds / 1e9))
     input.deallocate(); output.deallocate(); weight.deallocate()
 }
