@@ -128,7 +128,7 @@ final class PipelineRun {
         let set = settings.searchSamples.map { calibration.prefix($0) } ?? calibration
         let kind = settings.lossKind ?? LossKind.automatic(graph: graph, labelled: set.labels != nil)
         return try CalibrationLoss(graph: graph, database: database, calibration: set, kind: kind,
-                                   evaluator: ModelEvaluator(batchSize: 128, options: engineOptions))
+                                   evaluator: ModelEvaluator(batchSize: ModelEvaluator.batchSize(for: set), options: engineOptions))
     }
 
     /// The SPDY profile for `target`, searched (and saved, resumably) when missing.

@@ -87,7 +87,7 @@ struct PruneCommand: ParsableCommand {
         let table = try run.timings()
         let database = try run.database()
         let oracle = try run.lossOracle(database: database)
-        let evaluator = ModelEvaluator(batchSize: 128, options: run.engineOptions)
+        let evaluator = ModelEvaluator(batchSize: ModelEvaluator.batchSize(for: calibration), options: run.engineOptions)
         let heldOut = try pipeline.eval.map { try HeldOutSet(directory: $0, graph: graph, evaluator: evaluator) }
         let shapes = calibration.shapes(batch: pipeline.batch)
         let measurement = SpeedupMeasurement(feeds: SyntheticInputs.make(for: graph, shapes: shapes), inputShapes: shapes,

@@ -19,6 +19,16 @@ public struct ModelEvaluator: Sendable {
         self.outputName = outputName
     }
 
+    /// A batch size for scoring `set`: large batches for small samples, smaller ones for large
+    /// images, so one candidate's activation buffers stay in the hundreds of MB (a 224² image
+    /// model at batch 128 allocates and faults in gigabytes per candidate). A power of two in 1…128.
+    public static func batchSize(for set: CalibrationSet) -> Int {
+        let perSample = set.inputs.values.reduce(0) { $0 + $1.count / max(1, set.sampleCount) }
+        var size = 128
+        while size > 1 && size * perSample > 1 << 21 { size /= 2 }
+        return size
+    }
+
     /// The output a model is scored on by default: one named like logits or a sentence embedding
     /// (the BERT import's pooled head), else the first.
     public static func scoredOutput(of graph: Graph) -> String? {
