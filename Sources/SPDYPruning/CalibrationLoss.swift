@@ -51,10 +51,12 @@ public final class CalibrationLoss: LossOracle, @unchecked Sendable {
     public let evaluator: ModelEvaluator
     /// The dense model's outputs on the set.
     public let denseOutputs: (values: [Float], width: Int)
+    /// Reuse of the passes of earlier candidates (nil: every candidate is a full pass).
+    public let reuse: PrefixReuse?
 
     /// Prepares the oracle (runs the dense model once).
     public init(graph: Graph, database: ReconstructionDatabase, calibration: CalibrationSet, kind: LossKind,
-                evaluator: ModelEvaluator) throws {
+                evaluator: ModelEvaluator, reusePasses: Bool = true) throws {
         if kind == .crossEntropy, calibration.labels == nil {
             throw PruningError.calibration(file: calibration.directory, reason: "cross-entropy needs labels.npy")
         }
@@ -64,6 +66,8 @@ public final class CalibrationLoss: LossOracle, @unchecked Sendable {
         self.kind = kind
         self.evaluator = evaluator
         denseOutputs = try evaluator.outputs(of: graph, on: calibration)
+        reuse = reusePasses ? try PrefixReuse(graph: graph, layers: database.manifest.layers, calibration: calibration,
+                                              evaluator: evaluator) : nil
         if kind == .crossEntropy, let labels = calibration.labels, let bad = labels.first(where: { $0 < 0 || $0 >= denseOutputs.width }) {
             throw PruningError.calibration(file: calibration.directory, reason: "label \(bad) is outside the model's \(denseOutputs.width) classes")
         }
@@ -71,7 +75,12 @@ public final class CalibrationLoss: LossOracle, @unchecked Sendable {
 
     /// The loss of the model pruned to `profile`.
     public func loss(of profile: Profile) throws -> Double {
-        try evaluate(Stitcher.stitch(graph, profile: profile, database: database)).loss
+        let pruned = try Stitcher.stitch(graph, profile: profile, database: database)
+        guard let reuse else { return try evaluate(pruned).loss }
+        var levels: [String: Int] = [:]
+        for entry in profile.layers { levels[entry.layer.name] = entry.level.index }
+        let outputs = try reuse.outputs(of: pruned, levels: reuse.layers.map { levels[$0] ?? 0 })
+        return Self.score(outputs.values, width: outputs.width, dense: denseOutputs.values, labels: calibration.labels, kind: kind).loss
     }
 
     /// Loss and accuracy of any model with the dense model's interface on the calibration set.

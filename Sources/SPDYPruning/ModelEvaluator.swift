@@ -41,25 +41,38 @@ public struct ModelEvaluator: Sendable {
 
     /// The scored output for every sample: `[samples × outputWidth]` values, row-major.
     public func outputs(of graph: Graph, on set: CalibrationSet) throws -> (values: [Float], width: Int) {
+        try outputs(of: graph, batches: set.batchRanges(size: batchSize)) { _, range in set.batch(range) }
+    }
+
+    /// The scored output of `graph` over `batches` of samples: `feeds(index, range)` gives a
+    /// batch's inputs; values in `observed` stay readable after each batch, when `inspect(index,
+    /// plan)` is called. One plan per distinct batch size.
+    public func outputs(of graph: Graph, batches: [Range<Int>], observed: Set<String> = [],
+                        inspect: (Int, ExecutionPlan) throws -> Void = { _, _ in },
+                        feeds: (Int, Range<Int>) throws -> [String: Tensor]) throws -> (values: [Float], width: Int) {
         guard let outputName = outputName ?? Self.scoredOutput(of: graph) else {
             throw PruningError.unsupportedLayer(layer: graph.name, reason: "the model has no output")
         }
         guard graph.outputs.contains(where: { $0.name == outputName }) else {
             throw PruningError.unsupportedLayer(layer: outputName, reason: "not an output of the model (outputs: \(graph.outputs.map(\.name).joined(separator: ", ")))")
         }
+        var options = self.options
+        options.observed.formUnion(observed)
         var plans: [Int: ExecutionPlan] = [:]
         var values: [Float] = []
         var width = 0
-        for range in set.batchRanges(size: batchSize) {
+        for (index, range) in batches.enumerated() {
+            let batch = try feeds(index, range)
             let plan: ExecutionPlan
             if let known = plans[range.count] { plan = known } else {
-                plan = try ExecutionPlan(graph: graph, inputShapes: set.shapes(batch: range.count), options: options)
+                plan = try ExecutionPlan(graph: graph, inputShapes: batch.mapValues(\.shape), options: options)
                 plans[range.count] = plan
             }
-            let result = try plan.run(set.batch(range))
+            let result = try plan.run(batch)
             guard let output = result[outputName], output.dataType == .float32, output.shape.first == range.count else {
                 throw PruningError.unsupportedLayer(layer: outputName, reason: "the first output must be float32 with samples along its first axis")
             }
+            try inspect(index, plan)
             width = output.count / range.count
             values += output.floats
         }

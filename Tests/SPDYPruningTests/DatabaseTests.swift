@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SPDYCore
+import SPDYEngine
 import SPDYGraph
 import SPDYPruning
 import SPDYTensor
@@ -73,6 +74,37 @@ struct DatabaseTests {
             }
         }
         try database.validate(against: graph, layers: layers)
+    }
+
+    @Test("candidates sharing a prefix of levels reuse the earlier pass and score exactly as full passes")
+    func prefixReuse() throws {
+        let graph = try DemoFixture.graph()
+        let directory = try DemoFixture.temporaryDirectory()
+        let database = try builder(graph, samples: 48).build(directory: directory)
+        // 48 samples in batches of 32 and 16: two batch sizes.
+        let calibration = try DemoFixture.calibration(graph, samples: 48)
+        let evaluator = ModelEvaluator(batchSize: 32, options: EngineOptions(threads: 2))
+        let reusing = try CalibrationLoss(graph: graph, database: database, calibration: calibration, kind: .crossEntropy, evaluator: evaluator)
+        let full = try CalibrationLoss(graph: graph, database: database, calibration: calibration, kind: .crossEntropy,
+                                       evaluator: evaluator, reusePasses: false)
+        let reuse = try #require(reusing.reuse)
+        #expect(reuse.layers.count == database.manifest.layers.count)
+        // A base profile, then candidates changing one layer at a time from the back to the front.
+        let base = reuse.layers.map { _ in 2 }
+        var candidates = [base]
+        for changed in stride(from: reuse.layers.count - 1, through: 0, by: -3) {
+            var levels = base
+            levels[changed] = 3
+            candidates.append(levels)
+            candidates.append(base)
+        }
+        for levels in candidates {
+            let profile = Profile(grid: Self.grid, levels: zip(reuse.layers, levels).map { (LayerID($0.0), SparsityLevel($0.1)) })
+            let a = try reusing.loss(of: profile), b = try full.loss(of: profile)
+            #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "levels \(levels): \(a) vs \(b)")
+        }
+        #expect(reuse.statistics.reused >= candidates.count - 2, "cuts after \(reuse.cutPoints) layers")
+        #expect(reuse.statistics.skippedFraction > 0)
     }
 
     @Test("corrupt files, foreign models and other calibration sets are refused with the file named")
