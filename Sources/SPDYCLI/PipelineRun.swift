@@ -22,6 +22,7 @@ final class PipelineRun {
         var searchCandidates: Int
         var searchPatience: Int
         var searchSamples: Int?
+        var reusePasses: Bool
         var timingRepetitions: Int
         var timingRounds: Int
         var exclusions: [String]?
@@ -128,7 +129,8 @@ final class PipelineRun {
         let set = settings.searchSamples.map { calibration.prefix($0) } ?? calibration
         let kind = settings.lossKind ?? LossKind.automatic(graph: graph, labelled: set.labels != nil)
         return try CalibrationLoss(graph: graph, database: database, calibration: set, kind: kind,
-                                   evaluator: ModelEvaluator(batchSize: ModelEvaluator.batchSize(for: set), options: engineOptions))
+                                   evaluator: ModelEvaluator(batchSize: ModelEvaluator.batchSize(for: set), options: engineOptions),
+                                   reusePasses: settings.reusePasses)
     }
 
     /// The SPDY profile for `target`, searched (and saved, resumably) when missing.
@@ -170,6 +172,11 @@ final class PipelineRun {
                 progress.finish(String(format: "search %@: %d candidates, %d evaluations in %.0f s, loss %.5f, predicted %.3f×",
                                        name, outcome.state.statistics.candidates, outcome.state.statistics.oracleEvaluations,
                                        Date().timeIntervalSince(start), best.loss ?? .nan, best.predictedSpeedup ?? .nan))
+                if let reuse = oracle.reuse, reuse.statistics.evaluations > 0 {
+                    let s = reuse.statistics
+                    printError(String(format: "search %@: %d of %d passes reused an earlier one, skipping %.0f%% of the nodes on average",
+                                      name, s.reused, s.evaluations, 100 * s.skippedFraction / Double(s.evaluations)))
+                }
                 return best
             }
         }

@@ -81,6 +81,7 @@ struct PruneCommand: ParsableCommand {
             threads: pipeline.threads, batch: pipeline.batch, sparsePolicy: .standard,
             method: DatabaseBuilder.Method(rawValue: pipeline.method)!, seed: search.seed, lossKind: search.lossKind,
             searchCandidates: search.candidates, searchPatience: search.patience, searchSamples: search.searchSamples,
+            reusePasses: !search.fullPasses,
             timingRepetitions: pipeline.timingRepetitions, timingRounds: pipeline.timingRounds, exclusions: search.exclusions)
         let run = try PipelineRun(graph: graph, modelPath: modelPath, calibration: calibration, folder: folder, settings: settings)
         printError("model \(modelPath): \(run.layers.count) prunable layers, excluded: \(run.excluded.map(\.name).sorted().joined(separator: ", "))")

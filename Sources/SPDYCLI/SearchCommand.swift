@@ -24,6 +24,9 @@ struct SearchArguments: ParsableArguments {
     @Option(name: .customLong("exclude"), parsing: .singleValue, help: "A layer kept dense (repeatable; replaces the default: a CNN's first convolution and final classifier).")
     var excluded: [String] = []
 
+    @Flag(help: "Score every candidate with a whole pass (no reuse of earlier candidates' passes; for comparison).")
+    var fullPasses = false
+
     func validate() throws {
         if loss != "auto" && LossKind(rawValue: loss) == nil { throw ValidationError("--loss expects auto, ce, kl or mse") }
         if candidates < 1 || patience < 1 { throw ValidationError("--candidates and --patience must be at least 1") }
@@ -64,7 +67,7 @@ struct SearchCommand: ParsableCommand {
                                   settings: .init(threads: engine.threads, batch: table.batch ?? 1, sparsePolicy: engine.options.sparseKernels,
                                                   method: .exact, seed: search.seed, lossKind: search.lossKind,
                                                   searchCandidates: search.candidates, searchPatience: search.patience,
-                                                  searchSamples: search.searchSamples, timingRepetitions: 5, timingRounds: 2,
+                                                  searchSamples: search.searchSamples, reusePasses: !search.fullPasses, timingRepetitions: 5, timingRounds: 2,
                                                   exclusions: search.exclusions))
         _ = try PipelineSupport.loadTable(timings, layers: run.layers)
         try database.validate(against: graph, layers: run.layers)
