@@ -81,7 +81,10 @@ def main():
         try:
             import deepsparse  # noqa: F401
         except ImportError:
-            if os.path.exists(DEEPSPARSE_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(DEEPSPARSE_PYTHON):
+            # Compare the environments, not the interpreters: both venvs' `python` resolve to the
+            # same base interpreter binary.
+            venv = os.path.dirname(os.path.dirname(DEEPSPARSE_PYTHON))
+            if os.path.exists(DEEPSPARSE_PYTHON) and os.path.realpath(sys.prefix) != os.path.realpath(venv):
                 os.execv(DEEPSPARSE_PYTHON, [DEEPSPARSE_PYTHON] + sys.argv)
             return fail("deepsparse is not installed: run scripts/bootstrap_deepsparse.sh")
     import numpy as np
