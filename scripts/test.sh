@@ -5,6 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/bootstrap.sh
+scripts/bootstrap_deepsparse.sh   # DeepSparse 1.8 in .venv-deepsparse (timing backend test)
 if [ -x scripts/prepare_fixtures.sh ]; then scripts/prepare_fixtures.sh; fi
 export SPDY_PYTHON="$root/.venv/bin/python"
 swift test -c release -Xswiftc -enable-testing "$@"

@@ -146,4 +146,18 @@ struct PipelineCLITests {
         let folder = try SPDYBinary.run(["time", SPDYBinary.repositoryRoot.path, "--engine", "onnxruntime", "-o", out])
         #expect(folder.status != 0)
     }
+
+    @Test("time --engine deepsparse: DeepSparse 1.8 in its own venv (scripts/test.sh installs it)")
+    func deepSparseTiming() throws {
+        let venv = SPDYBinary.repositoryRoot.appendingPathComponent(".venv-deepsparse/bin/python").path
+        try #require(FileManager.default.fileExists(atPath: venv), "scripts/bootstrap_deepsparse.sh did not install \(venv)")
+        let directory = try SPDYBinary.temporaryDirectory()
+        let out = directory.appendingPathComponent("deepsparse.json").path
+        let result = try SPDYBinary.run(["time", CLITests.demoModel, "--batch", "4", "--threads", "2", "--engine", "deepsparse",
+                                         "--repetitions", "1", "--rounds", "1", "--warmup", "1", "-o", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let table = try TimingTable.load(from: Data(contentsOf: URL(fileURLWithPath: out)), file: out, policy: .strict)
+        #expect(table.engine.hasPrefix("deepsparse") && table.batch == 4 && table.threads == 2)
+        #expect(table.layers.count == 16 && table.layers.allSatisfy { $0.levels.count == 42 && $0.levels.allSatisfy { ($0?.seconds ?? 0) > 0 } })
+    }
 }
