@@ -77,6 +77,7 @@ final class PipelineRun {
         let timer = EngineTimer(graph: graph, inputShapes: shapes, feeds: feeds, options: engineOptions,
                                 repetitions: settings.timingRepetitions, rounds: settings.timingRounds)
         let start = Date()
+        let contention = CPUContention()
         let table = try timer.collect(machine: PipelineSupport.machineDescription(), source: modelPath) { done, total in
             progress.update("timings: \(done)/\(total) level sweeps", fraction: Double(done) / Double(total))
         }
@@ -84,6 +85,7 @@ final class PipelineRun {
         progress.finish(String(format: "timings: %d layers × %d levels in %.0f s, dense %.3f ms, overhead %.3f ms → %@",
                                table.layers.count, table.grid.count, Date().timeIntervalSince(start),
                                table.baseSeconds * 1e3, table.overheadSeconds * 1e3, file))
+        if let warning = contention.warning() { printError("\(warning) (remove \(file) and run again)") }
         return table
     }
 

@@ -48,6 +48,8 @@ struct TimeCommand: ParsableCommand {
         let shapes = try model.inputShapes(for: graph)
         var progress = ProgressLine()
         let table: TimingTable
+        let contention = CPUContention()
+        defer { if let warning = contention.warning() { printError(warning) } }
         if backend == "swift-spdy" {
             let timer = EngineTimer(graph: graph, inputShapes: shapes, feeds: SyntheticInputs.make(for: graph, shapes: shapes),
                                     options: engine.options, warmup: warmup, repetitions: repetitions, rounds: rounds)
