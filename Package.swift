@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SPDYEngine", targets: ["SPDYEngine"]),
         .library(name: "SPDYONNX", targets: ["SPDYONNX"]),
         .library(name: "SPDYPruning", targets: ["SPDYPruning"]),
+        .library(name: "SPDYTraining", targets: ["SPDYTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +39,10 @@ let package = Package(
         .target(name: "SPDYPruning",
                 dependencies: ["SPDYCore", "SPDYEngine", "SPDYGraph", "SPDYKernels", "SPDYTensor", "CBLAS"],
                 swiftSettings: simdFlags),
+        .target(name: "SPDYTraining",
+                dependencies: ["SPDYCore", "SPDYGraph", "SPDYKernels", "SPDYTensor", "CBLAS",
+                               .product(name: "Numerics", package: "swift-numerics")],
+                swiftSettings: simdFlags),
         .target(name: "SPDYTiming", dependencies: ["SPDYCore", "SPDYEngine", "SPDYGraph", "SPDYPruning", "SPDYTensor"]),
         .target(name: "SPDYCLI",
                 dependencies: ["CBLAS", "SPDYCore", "SPDYEngine", "SPDYONNX", "SPDYPruning", "SPDYTiming",
@@ -52,6 +57,7 @@ let package = Package(
         .testTarget(name: "SPDYONNXTests", dependencies: ["SPDYONNX", "SPDYEngine"]),
         .testTarget(name: "SPDYEngineTests", dependencies: ["SPDYEngine", "SPDYONNX"]),
         .testTarget(name: "SPDYPruningTests", dependencies: ["SPDYPruning", "SPDYTiming", "SPDYONNX", "SPDYEngine"]),
+        .testTarget(name: "SPDYTrainingTests", dependencies: ["SPDYTraining", "SPDYONNX", "SPDYGraph", "SPDYTensor", "SPDYCore"]),
         .testTarget(name: "SPDYCLITests", dependencies: ["spdy", "SPDYONNX", "SPDYGraph", "SPDYTensor"]),
     ],
     swiftLanguageModes: [.v6]
