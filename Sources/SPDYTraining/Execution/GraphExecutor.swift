@@ -13,10 +13,14 @@ final class GraphExecutor<S: TrainingScalar> {
     let batchNorm: BatchNormMode
     let pool: ThreadPool
     let counter = ActivationCounter()
+    /// Scratch limit (elements) for kernels that unfold patches.
+    let workspaceElements: Int
     private var programs: [ProgramKey: GraphProgram<S>] = [:]
 
-    init(graph: Graph, selection: ParameterSelection, batchNorm: BatchNormMode, threads: Int) throws {
+    init(graph: Graph, selection: ParameterSelection, batchNorm: BatchNormMode, threads: Int,
+         workspaceElements: Int = 1 << 22) throws {
         try graph.validate()
+        self.workspaceElements = workspaceElements
         self.graph = graph
         self.store = ParameterStore(graph: graph, selection: selection)
         self.batchNorm = batchNorm
@@ -26,7 +30,7 @@ final class GraphExecutor<S: TrainingScalar> {
     /// The program for `key`, compiled on first use.
     func program(_ key: ProgramKey) throws -> GraphProgram<S> {
         if let p = programs[key] { return p }
-        let p = try GraphProgram(graph: graph, store: store, key: key, batchNorm: batchNorm)
+        let p = try GraphProgram(graph: graph, store: store, key: key, batchNorm: batchNorm, workspaceElements: workspaceElements)
         programs[key] = p
         return p
     }

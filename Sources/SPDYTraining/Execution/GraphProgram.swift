@@ -70,7 +70,7 @@ final class GraphProgram<S: TrainingScalar> {
     /// Slots of inputs whose gradients are returned.
     private(set) var inputGradientSlots: [String: Int] = [:]
 
-    init(graph: Graph, store: ParameterStore<S>, key: ProgramKey, batchNorm: BatchNormMode) throws {
+    init(graph: Graph, store: ParameterStore<S>, key: ProgramKey, batchNorm: BatchNormMode, workspaceElements: Int) throws {
         self.key = key
         for name in key.inputShapes.keys where !graph.inputs.contains(where: { $0.name == name }) {
             throw TrainingError.badFeed(name: name, reason: "the model has no such input (inputs: \(graph.inputs.map(\.name).joined(separator: ", ")))")
@@ -150,7 +150,7 @@ final class GraphProgram<S: TrainingScalar> {
                                   constants: inputSources.map { s -> Tensor? in
                                       if case .constant(let c) = s { return constants[c].tensor }
                                       return nil
-                                  })
+                                  }, workspaceElements: workspaceElements)
             let kernel = try KernelFactory.make(spec, batchNorm: batchNorm, scalar: S.self)
             var needs = named.map { $0.map { requiresGradient.contains($0) } ?? false }
             if valueIndependent.contains(node.opType) { needs = needs.map { _ in false } }

@@ -17,7 +17,7 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
     /// X's and Y's shapes ([N, C, W] for 1-D convolutions).
     let inputShape: [Int], outputShape: [Int]
     /// Largest patch matrix, in elements, before images are split into several products.
-    static var workspaceLimit: Int { 1 << 22 }
+    let workspaceLimit: Int
 
     var groupIn: Int { window.channels / groups }
     var groupOut: Int { outChannels / groups }
@@ -34,7 +34,7 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
     /// Images per product: the patch matrix of `images` images stays under the workspace limit.
     private var imagesPerProduct: Int {
         let perImage = max(1, patch * window.outPlane)
-        return max(1, min(window.batch, Self.workspaceLimit / perImage))
+        return max(1, min(window.batch, workspaceLimit / perImage))
     }
 
     func forward(_ arguments: ForwardArguments<S>) throws -> KernelOutputs<S> {
@@ -243,6 +243,6 @@ extension ConvolutionKernel {
         let window = try WindowShape(spec, input: x, kernel: Array(w[2...]), output: Array(y[2...]))
         let groups = try spec.node.int("group", default: 1)
         return AnyKernel(ConvolutionKernel(window: window, groups: groups, outChannels: w[0], hasBias: spec.hasInput(2),
-                                           inputShape: x, outputShape: y))
+                                           inputShape: x, outputShape: y, workspaceLimit: spec.workspaceElements))
     }
 }

@@ -62,7 +62,7 @@ struct LayerNormalizationKernel<S: TrainingScalar>: TrainingKernel {
             x.data.withUnsafeBufferPointer { xb in
                 partial.withUnsafeMutableBufferPointer { pb in
                     withOptionalPointer(&dx) { dxp in
-                        let gp = gb.baseAddress!, xp = xb.baseAddress!, pp = pb.baseAddress
+                        let gp = gb.baseAddress!, xp = xb.baseAddress!, pp = wantAffine ? pb.baseAddress : nil
                         arguments.pool.parallelChunks(r) { chunk, range in
                             let dScale = pp.map { $0 + chunk * 2 * w }, dBias = dScale.map { $0 + w }
                             for row in range {

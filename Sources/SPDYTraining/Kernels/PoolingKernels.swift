@@ -176,7 +176,8 @@ struct GlobalPoolKernel<S: TrainingScalar>: TrainingKernel {
         let y = Dense<S>(shape: outputShape) { y in
             x.data.withUnsafeBufferPointer { xb in
                 argmax.withUnsafeMutableBufferPointer { ab in
-                    let xp = xb.baseAddress!, ap = ab.baseAddress
+                    // An empty array may still have a base address: test the flag, not the pointer.
+                    let xp = xb.baseAddress!, ap = maximum ? ab.baseAddress : nil
                     arguments.pool.parallelFor(planes, grain: max(1, 4096 / max(size, 1))) { range in
                         for p in range {
                             let src = xp + p * size

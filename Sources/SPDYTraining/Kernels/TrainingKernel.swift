@@ -18,6 +18,8 @@ struct KernelSpec {
     var outputTypes: [ValueType]
     /// Inputs whose contents are known at compile time (initializers, folded shape arithmetic).
     var constants: [Tensor?]
+    /// Largest scratch matrix (elements) a kernel should allocate before splitting its work.
+    var workspaceElements: Int = 1 << 22
 
     /// The constant input `index`, or a `needsConstant` error naming the node.
     func constant(_ index: Int) throws -> Tensor {
