@@ -1,3 +1,4 @@
+import RealModule
 import SPDYKernels
 import SPDYTensor
 
@@ -114,7 +115,7 @@ enum StridedCopy {
                 if accumulate {
                     if ds == 0 {
                         var acc: S = 0
-                        if ss == 1 { for i in 0..<n { acc += s[i] } } else { for i in 0..<n { acc += s[i * ss] } }
+                        if ss == 1 { for i in 0..<n { acc = Relaxed.sum(acc, s[i]) } } else { for i in 0..<n { acc = Relaxed.sum(acc, s[i * ss]) } }
                         d[0] += acc
                     } else if ds == 1 && ss == 1 {
                         for i in 0..<n { d[i] += s[i] }

@@ -95,6 +95,9 @@ final class GraphExecutor<S: TrainingScalar> {
         let program = pass.program
         guard program.key.differentiable else { throw TrainingError.passNotDifferentiable(reason: "the forward pass was an evaluation pass") }
         guard !pass.backwardDone else { throw TrainingError.passNotDifferentiable(reason: "backward already ran on this pass") }
+        for name in seeds.keys where program.kept[name] == nil {
+            throw TrainingError.unknownValue(name: name, reason: "gradient seeds go to graph outputs or values the forward pass retained")
+        }
         pass.backwardDone = true
         var gradients = [Dense<S>?](repeating: nil, count: program.slotTypes.count)
         func accumulate(_ slot: Int, _ g: Dense<S>) {
@@ -110,9 +113,6 @@ final class GraphExecutor<S: TrainingScalar> {
             if let g = gradients[slot] { counter.releaseGradient(g.count); gradients[slot] = nil }
         }
         for (name, seed) in seeds {
-            guard program.kept[name] != nil else {
-                throw TrainingError.unknownValue(name: name, reason: "gradient seeds go to graph outputs or values the forward pass retained")
-            }
             // Values that depend on no trainable parameter take no gradient: their seeds do nothing.
             guard let slot = program.seedSlot(name) else { continue }
             let expected = program.slotTypes[slot].shape

@@ -1,3 +1,4 @@
+import RealModule
 import SPDYGraph
 import SPDYKernels
 import SPDYTensor
@@ -51,10 +52,10 @@ struct BatchNormalizationKernel<S: TrainingScalar>: TrainingKernel {
                         arguments.pool.parallelFor(channels, grain: 1) { range in
                             for c in range {
                                 var sum: S = 0
-                                forEachPlane(of: c, xp) { p in for i in 0..<plane { sum += p[i] } }
+                                forEachPlane(of: c, xp) { p in for i in 0..<plane { sum = Relaxed.sum(sum, p[i]) } }
                                 let mu = count > 0 ? sum / S(count) : 0
                                 var squares: S = 0
-                                forEachPlane(of: c, xp) { p in for i in 0..<plane { let d = p[i] - mu; squares += d * d } }
+                                forEachPlane(of: c, xp) { p in for i in 0..<plane { let d = p[i] - mu; squares = Relaxed.multiplyAdd(d, d, squares) } }
                                 mp[c] = mu
                                 vp[c] = count > 0 ? squares / S(count) : 0
                             }
@@ -120,9 +121,9 @@ struct BatchNormalizationKernel<S: TrainingScalar>: TrainingKernel {
                                     let g = gp + off
                                     if let xp {
                                         let xs = xp + off
-                                        for i in 0..<plane { s += g[i]; t += g[i] * (xs[i] - mu) }
+                                        for i in 0..<plane { s = Relaxed.sum(s, g[i]); t = Relaxed.multiplyAdd(g[i], xs[i] - mu, t) }
                                     } else {
-                                        for i in 0..<plane { s += g[i] }
+                                        for i in 0..<plane { s = Relaxed.sum(s, g[i]) }
                                     }
                                 }
                                 sp[c] = s

@@ -1,3 +1,4 @@
+import RealModule
 import SPDYGraph
 import SPDYKernels
 import SPDYTensor
@@ -143,7 +144,7 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
                             var acc: S = 0
                             for n in 0..<window.batch {
                                 let row = gp + (n * outChannels + m) * P
-                                for i in 0..<P { acc += row[i] }
+                                for i in 0..<P { acc = Relaxed.sum(acc, row[i]) }
                             }
                             sp[m] = acc
                         }

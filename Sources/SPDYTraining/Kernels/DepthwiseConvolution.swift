@@ -1,3 +1,4 @@
+import RealModule
 import SPDYKernels
 
 /// Direct loops for depthwise convolutions (each group one input and one output channel), where
@@ -91,9 +92,9 @@ enum DepthwiseConvolution {
                                         if iy < 0 || iy >= w.inHeight { continue }
                                         let row = g + oy * w.outWidth, srcRow = src + iy * w.inWidth + offset
                                         if w.strideW == 1 {
-                                            for ox in xs { acc += row[ox] * srcRow[ox] }
+                                            for ox in xs { acc = Relaxed.multiplyAdd(row[ox], srcRow[ox], acc) }
                                         } else {
-                                            for ox in xs { acc += row[ox] * srcRow[ox * w.strideW] }
+                                            for ox in xs { acc = Relaxed.multiplyAdd(row[ox], srcRow[ox * w.strideW], acc) }
                                         }
                                     }
                                 }

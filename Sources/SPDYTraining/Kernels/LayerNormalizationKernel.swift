@@ -1,3 +1,4 @@
+import RealModule
 import SPDYGraph
 import SPDYKernels
 import SPDYTensor
@@ -33,10 +34,10 @@ struct LayerNormalizationKernel<S: TrainingScalar>: TrainingKernel {
                         for row in range {
                             let src = xp + row * w, dst = y + row * w
                             var sum: S = 0
-                            for i in 0..<w { sum += src[i] }
+                            for i in 0..<w { sum = Relaxed.sum(sum, src[i]) }
                             let mean = sum / S(w)
                             var squares: S = 0
-                            for i in 0..<w { let d = src[i] - mean; squares += d * d }
+                            for i in 0..<w { let d = src[i] - mean; squares = Relaxed.multiplyAdd(d, d, squares) }
                             let inv = 1 / (squares / S(w) + epsilon).squareRoot()
                             sp[row] = mean
                             sp[r + row] = inv
@@ -78,8 +79,8 @@ struct LayerNormalizationKernel<S: TrainingScalar>: TrainingKernel {
                                     var sumG: S = 0, sumGX: S = 0
                                     for i in 0..<w {
                                         let gi = g[i] * scale[i]
-                                        sumG += gi
-                                        sumGX += gi * (xs[i] - mean) * inv
+                                        sumG = Relaxed.sum(sumG, gi)
+                                        sumGX = Relaxed.multiplyAdd(gi, (xs[i] - mean) * inv, sumGX)
                                     }
                                     let a = sumG / S(w), b = sumGX / S(w)
                                     let o = dxp + row * w

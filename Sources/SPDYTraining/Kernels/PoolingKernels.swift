@@ -1,3 +1,4 @@
+import RealModule
 import SPDYGraph
 import SPDYKernels
 import SPDYTensor
@@ -188,7 +189,7 @@ struct GlobalPoolKernel<S: TrainingScalar>: TrainingKernel {
                                 ap[p] = Int32(at)
                             } else {
                                 var sum: S = 0
-                                for i in 0..<size { sum += src[i] }
+                                for i in 0..<size { sum = Relaxed.sum(sum, src[i]) }
                                 y[p] = sum / S(size)
                             }
                         }

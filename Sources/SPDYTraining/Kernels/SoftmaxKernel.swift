@@ -1,3 +1,4 @@
+import RealModule
 import SPDYGraph
 import SPDYKernels
 import SPDYTensor
@@ -37,13 +38,13 @@ struct SoftmaxKernel<S: TrainingScalar>: TrainingKernel {
                                 var sum: S = 0
                                 let shifted = [S](UnsafeBufferPointer(start: r, count: n))
                                 S.exp(r, r, count: n)
-                                for a in 0..<n { sum += r[a] }
+                                for a in 0..<n { sum = Relaxed.sum(sum, r[a]) }
                                 let l = S.log(sum)
                                 for a in 0..<n { y[base + a * inner] = shifted[a] - l }
                             } else {
                                 S.exp(r, r, count: n)
                                 var sum: S = 0
-                                for a in 0..<n { sum += r[a] }
+                                for a in 0..<n { sum = Relaxed.sum(sum, r[a]) }
                                 let s = 1 / sum
                                 for a in 0..<n { y[base + a * inner] = r[a] * s }
                             }
@@ -69,14 +70,14 @@ struct SoftmaxKernel<S: TrainingScalar>: TrainingKernel {
                             let base = o * n * inner + i
                             if log {
                                 var sum: S = 0
-                                for a in 0..<n { sum += gp[base + a * inner] }
+                                for a in 0..<n { sum = Relaxed.sum(sum, gp[base + a * inner]) }
                                 for a in 0..<n {
                                     let k = base + a * inner
                                     dx[k] = gp[k] - S.exp(yp[k]) * sum
                                 }
                             } else {
                                 var dot: S = 0
-                                for a in 0..<n { let k = base + a * inner; dot += gp[k] * yp[k] }
+                                for a in 0..<n { let k = base + a * inner; dot = Relaxed.multiplyAdd(gp[k], yp[k], dot) }
                                 for a in 0..<n {
                                     let k = base + a * inner
                                     dx[k] = yp[k] * (gp[k] - dot)

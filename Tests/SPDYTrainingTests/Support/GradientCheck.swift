@@ -24,6 +24,8 @@ struct GradientCheck {
     var workspaceElements = 1 << 22
     /// Skip the comparison with the reference interpreter (operators it evaluates differently).
     var compareWithReference = true
+    /// Intermediate values that also enter the loss (seeded in backward: the hook gAP uses).
+    var retained: [String] = []
 
     /// Runs the checks, recording failures with `sourceLocation`. Returns the number of
     /// numeric derivatives compared.
@@ -33,8 +35,8 @@ struct GradientCheck {
                                              workspaceElements: workspaceElements)
         var feeds64 = feeds.mapValues { Value<Double>($0) }
         var random = TestRandom(seed: seed)
-        let outputNames = graph.outputs.map(\.name)
-        let pass = try exec.forward(feeds64, differentiable: true, training: true, inputGradients: inputGradients)
+        let outputNames = graph.outputs.map(\.name) + retained
+        let pass = try exec.forward(feeds64, retaining: Set(retained), differentiable: true, training: true, inputGradients: inputGradients)
         var weights: [String: Dense<Double>] = [:]
         var lossValue = 0.0
         for name in outputNames {
@@ -45,7 +47,7 @@ struct GradientCheck {
         }
         let inputGrads64 = try exec.backward(pass, seeds: weights)
         func loss() throws -> Double {
-            let p = try exec.forward(feeds64, differentiable: true, training: true)
+            let p = try exec.forward(feeds64, retaining: Set(retained), differentiable: true, training: true)
             var total = 0.0
             for name in outputNames {
                 let v = exec.value(name, in: p)!.dense
@@ -94,7 +96,7 @@ struct GradientCheck {
         // float32 executor against the float64 analytic gradients.
         let exec32 = try GraphExecutor<Float>(graph: graph, selection: .all, batchNorm: batchNorm, threads: 2,
                                               workspaceElements: workspaceElements)
-        let pass32 = try exec32.forward(feeds.mapValues { Value<Float>($0) }, differentiable: true, training: true,
+        let pass32 = try exec32.forward(feeds.mapValues { Value<Float>($0) }, retaining: Set(retained), differentiable: true, training: true,
                                         inputGradients: inputGradients)
         let outputs32 = Dictionary(uniqueKeysWithValues: outputNames.map { ($0, exec32.value($0, in: pass32)!.tensor) })
         let inputGrads32 = try exec32.backward(pass32, seeds: weights.mapValues { Dense<Float>(shape: $0.shape, data: $0.data.map(Float.init)) })
@@ -116,7 +118,7 @@ struct GradientCheck {
 
         if compareWithReference {
             let reference = try ReferenceInterpreter.run(graph, feeds: feeds)
-            for name in outputNames {
+            for name in graph.outputs.map(\.name) {
                 let expected = reference[name]!.floats, got = outputs32[name]!.floats
                 let scale = max(1, expected.reduce(0) { max($0, abs($1)) })
                 let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0

@@ -19,6 +19,13 @@ struct GraphBuilder {
         return name
     }
 
+    /// A graph input with declared (possibly symbolic) dimensions.
+    @discardableResult
+    mutating func input(_ name: String, dims: [Dim], _ type: DataType = .float32) -> String {
+        inputs.append(ValueInfo(name: name, dataType: type, shape: dims))
+        return name
+    }
+
     /// An initializer.
     @discardableResult
     mutating func initializer(_ name: String, _ tensor: Tensor) -> String {
