@@ -5,10 +5,13 @@ import SPDYONNX
 import SPDYTensor
 @testable import SPDYTraining
 
-/// Whole models against PyTorch autograd (scripts/fixtures/export_training_reference.py): the
-/// same loss on the same inputs gives the same loss value (relative 1e-4) and, for every
-/// trainable parameter, the same gradient: max |g − g_torch| ≤ 2e-3·max|g_torch| + 1e-4·(largest
-/// gradient in the model) (float32 in both, different summation orders).
+/// Whole models against PyTorch autograd (scripts/fixtures/export_training_reference.py, float64
+/// gradients): the same loss on the same inputs gives the same loss value (relative 1e-4) and,
+/// for every trainable parameter, the same gradient: max |g − g_torch| ≤ 5e-4·max|g_torch| +
+/// 1e-5·(largest gradient in the model). Measured (2026-12-01): relative errors ≤ 3e-6 on the demo
+/// ResNet and MiniLM, ≤ 7e-5 on EfficientNet-Lite0's first layers (PyTorch's own float32 gradients
+/// are 4e-3 off there); the absolute term covers gradients that are zero in exact arithmetic
+/// (attention key biases: softmax ignores a per-row shift).
 @Suite("Gradients match PyTorch on real models", .serialized)
 struct TorchReferenceTests {
     /// Compares every trainable parameter's gradient with the reference; returns how many.
@@ -23,8 +26,10 @@ struct TorchReferenceTests {
         for (name, got, expected) in pairs {
             let scale = expected.reduce(Float(0)) { max($0, abs($1)) }
             let worst = zip(got, expected).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-            #expect(got.count == expected.count && worst <= 2e-3 * scale + 1e-4 * global,
-                    "\(reference.manifest.name) \(name): max |diff| \(worst), gradient scale \(scale), model scale \(global)",
+            let difference = zip(got, expected).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let norm = expected.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(got.count == expected.count && worst <= 5e-4 * scale + 1e-5 * global,
+                    "\(reference.manifest.name) \(name): max |diff| \(worst), gradient scale \(scale), model scale \(global), ‖diff‖/‖g‖ \(difference / max(norm, 1e-30))",
                     sourceLocation: sourceLocation)
         }
         return pairs.count
@@ -110,7 +115,8 @@ struct TorchReferenceTests {
         try executor.backward(pass, seeds: [output: r])
         expectLoss(loss, reference)
         let compared = try compareGradients(executor, reference)
-        #expect(compared >= 40, "\(compared) parameters compared")
+        // Embeddings (5) and encoder layers 0 and 5 (16 each); layers 1–4 are not in the fixture.
+        #expect(compared == 37, "\(compared) parameters compared")
         #expect(executor.parameters.role(of: "embeddings.word_embeddings.weight") == .embedding)
     }
 }

@@ -23,7 +23,8 @@ _DTYPES = {1: torch.float32, 6: torch.int32, 7: torch.int64, 9: torch.bool, 11: 
 
 
 def _attrs(node) -> dict:
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    values = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
 
 
 def _ints(t) -> list[int]:
@@ -41,13 +42,14 @@ class TorchGraph:
         self.train_bn = train_bn
         self.updated_statistics: dict[str, torch.Tensor] = {}
 
-    def parameters(self, requires_grad: bool = True) -> dict[str, torch.Tensor]:
-        """Every float initializer as a leaf tensor; integer ones as plain tensors."""
+    def parameters(self, requires_grad: bool = True, dtype=torch.float32) -> dict[str, torch.Tensor]:
+        """Every float initializer as a leaf tensor of `dtype`; integer ones as plain tensors.
+        (Constants inside the graph stay float32; torch promotes mixed operations.)"""
         result = {}
         for name, array in self.initializers.items():
             t = torch.from_numpy(np.array(array))
             if t.is_floating_point():
-                t = t.float().requires_grad_(requires_grad)
+                t = t.to(dtype).requires_grad_(requires_grad)
             result[name] = t
         return result
 
@@ -173,15 +175,16 @@ class TorchGraph:
             starts, ends = _ints(x[1]), _ints(x[2])
             axes = _ints(x[3]) if len(x) > 3 and x[3] is not None else list(range(len(starts)))
             steps = _ints(x[4]) if len(x) > 4 and x[4] is not None else [1] * len(starts)
-            index = [slice(None)] * x[0].dim()
+            y = x[0]
             for s, e, ax, st in zip(starts, ends, axes, steps):
-                if st <= 0:
-                    raise NotImplementedError("Slice with a negative step")
-                d = x[0].shape[ax]
-                s = max(0, min(d, s + d if s < 0 else s))
-                e = max(0, min(d, e + d if e < 0 else e))
-                index[ax] = slice(s, e, st)
-            return [x[0][tuple(index)]]
+                d = y.shape[ax]
+                s, e = (s + d if s < 0 else s), (e + d if e < 0 else e)
+                if st > 0:
+                    s, e = max(0, min(d, s)), max(0, min(d, e))
+                else:
+                    s, e = max(0, min(d - 1, s)), max(-1, min(d - 1, e))
+                y = y.index_select(ax, torch.tensor(list(range(s, e, st)), dtype=torch.int64))
+            return [y]
         if op == "Cast":
             return [x[0].to(_DTYPES[a["to"]])]
         if op == "ConstantOfShape":
