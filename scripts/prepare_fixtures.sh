@@ -3,7 +3,8 @@
 #   NAME.onnx + NAME.ref/ (inputs, ONNX Runtime outputs, manifest.json) for
 #   resnet18 resnet50 efficientnet_lite0 minilm ddddocr_det mnist_resnet, and mnist/ (demo data);
 #   calibration/held-out sets NAME/{calib,test}/ for efficientnet (photo crops) and minilm_text
-#   (fortunes sentences), made by scripts/python/make_calibration.py for a model built here.
+#   (fortunes sentences), made by scripts/python/make_calibration.py for a model built here;
+#   training_reference/ (PyTorch gradients of fixed losses for the training executor's tests).
 # A target is rebuilt only when its outputs are missing or its stamp is stale: the stamp is a hash
 # of the scripts it runs, the files it reads from the repo and the installed package versions.
 # Everything runs single-threaded (the machine is shared with Swift builds). See docs/fixtures.md.
@@ -26,6 +27,11 @@ declare -A recipe=(
     [minilm]="$fx/export_minilm.py|"
     [ddddocr_det]="$fx/export_ddddocr_det.py|"
     [mnist_resnet]="$fx/export_demo_reference.py|$fx/mnist_data.py models/demo/split.json models/demo/mnist_resnet.onnx"
+    [training_reference]="$fx/export_training_reference.py $out|scripts/python/onnx_torch.py models/demo/mnist_resnet.onnx $out/.stamps/efficientnet_lite0 $out/.stamps/minilm"
+)
+# Targets that read other targets' outputs: built (or checked) first when named alone.
+declare -A needs=(
+    [training_reference]="efficientnet_lite0 minilm"
 )
 # Calibration and held-out sets in the pipeline's calibration format, TARGET/calib and TARGET/test:
 # target → "model target|make_calibration.py subcommand and options|calib: count seed|test: count seed".
@@ -39,7 +45,7 @@ mc="scripts/python/make_calibration.py"
 # A set depends on its model's stamp (rebuilt with the model) and, for text, the fortunes files.
 recipe[efficientnet]="$mc images|$out/.stamps/efficientnet_lite0"
 recipe[minilm_text]="$mc text|$out/.stamps/minilm /usr/share/games/fortunes/*"
-order=(mnist_resnet ddddocr_det resnet18 efficientnet_lite0 minilm resnet50 efficientnet minilm_text)
+order=(mnist_resnet ddddocr_det resnet18 efficientnet_lite0 minilm resnet50 efficientnet minilm_text training_reference)
 
 source scripts/lib/targets.sh
 parse_targets prepare_fixtures '2,12p' "$@"
@@ -51,6 +57,7 @@ for target in "${selected[@]}"; do
     wanted[$target]=1
     named[$target]=1
     if [ -n "${sets[$target]+x}" ]; then wanted[${sets[$target]%%|*}]=1; fi
+    if [ -n "${needs[$target]+x}" ]; then for dep in ${needs[$target]}; do wanted[$dep]=1; done; fi
 done
 selected=()
 for target in "${order[@]}"; do if [ -n "${wanted[$target]+x}" ]; then selected+=("$target"); fi; done
@@ -86,6 +93,7 @@ outputs_present() {
         [ -f "$out/$target/calib/manifest.json" ] && [ -f "$out/$target/test/manifest.json" ]
         return
     fi
+    if [ "$target" = training_reference ]; then [ -f "$out/training_reference/manifest.json" ]; return; fi
     [ -f "$out/$target.onnx" ] && [ -f "$out/$target.ref/manifest.json" ] || return 1
     if [ "$target" = mnist_resnet ]; then [ -f "$out/mnist/test/input.npy" ] && [ -f "$out/mnist/calib/input.npy" ] || return 1; fi
 }

@@ -9,13 +9,13 @@ import Foundation
 /// library loads (`OPENBLAS_CORETYPE`), so `spdy` re-executes itself once with the variable set
 /// when OpenBLAS reports a pre-AVX2 core on a CPU that has AVX2 and FMA. A user's own
 /// `OPENBLAS_CORETYPE` is respected.
-enum BLASCoreSelection {
+public enum BLASCoreSelection {
     /// Core names of kernels older than AVX2.
     static let legacyCores: Set<String> = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai",
                                            "Coppermine", "Northwood", "Banias", "Athlon", "Opteron", "Barcelona", "Bobcat", "Sandybridge"]
 
     /// Re-executes the process with a suitable `OPENBLAS_CORETYPE` when needed; otherwise returns.
-    static func ensure() {
+    public static func ensure() {
         #if os(Linux) && arch(x86_64)
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, let name = openblas_get_corename().map({ String(cString: $0) }),
