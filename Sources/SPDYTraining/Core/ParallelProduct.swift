@@ -23,6 +23,29 @@ enum ParallelProduct {
                    beta: beta, c: c, ldc: ldc)
             return
         }
+        if k >= 16 * max(m, n) && m * n <= 1 << 18 {
+            // A long inner dimension (weight gradients: dY·colsᵀ over all images): each thread
+            // multiplies its share of k into its own C, then C = β·C + Σ. Splitting C instead
+            // would make every thread pack the whole of A or B.
+            let partial = UnsafeMutablePointer<S>.allocate(capacity: threads * m * n)
+            defer { partial.deallocate() }
+            pool.parallelChunks(k) { chunk, range in
+                let p0 = range.lowerBound
+                S.gemm(transA: transA, transB: transB, m: m, n: n, k: range.count, alpha: alpha,
+                       a: transA ? a + p0 * lda : a + p0, lda: lda, b: transB ? b + p0 : b + p0 * ldb, ldb: ldb,
+                       beta: 0, c: partial + chunk * m * n, ldc: n)
+            }
+            let used = min(threads, k)
+            for i in 0..<m {
+                let row = c + i * ldc
+                for j in 0..<n {
+                    var sum: S = beta == 0 ? 0 : beta * row[j]
+                    for t in 0..<used { sum += partial[t * m * n + i * n + j] }
+                    row[j] = sum
+                }
+            }
+            return
+        }
         if n >= 32 * threads && n >= m {
             let blocks = (n + 15) / 16
             pool.parallelFor(blocks, grain: 1) { range in

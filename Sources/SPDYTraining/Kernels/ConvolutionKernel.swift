@@ -42,8 +42,9 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
         let x = arguments.dense(0), w = arguments.dense(1)
         let bias = hasBias ? arguments.dense(2) : nil
         let P = window.outPlane
-        var y = Dense<S>(zeros: outputShape)
-        if window.batch == 0 || P == 0 { return KernelOutputs(y) }
+        if window.batch == 0 || P == 0 { return KernelOutputs(Dense<S>(zeros: outputShape)) }
+        // Every element is written by a product (β = 0) or the depthwise loops.
+        var y = Dense<S>(shape: outputShape) { _ in }
         let pool = arguments.pool
         x.data.withUnsafeBufferPointer { xb in
             w.data.withUnsafeBufferPointer { wb in
@@ -79,6 +80,8 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
         let chunk = imagesPerProduct
         let direct = window.isPointwise && chunk == 1
         let columns = direct ? nil : UnsafeMutablePointer<S>.allocate(capacity: K * chunk * P)
+        // One product for all images side by side beats one per image (OpenBLAS packs per call;
+        // measured on the demo ResNet: 300 vs 400 samples/s), at the price of copying back.
         let product = chunk > 1 ? UnsafeMutablePointer<S>.allocate(capacity: groupOut * chunk * P) : nil
         defer { columns?.deallocate(); product?.deallocate() }
         for n0 in stride(from: 0, to: window.batch, by: chunk) {
@@ -130,7 +133,8 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
         let w = arguments.input(1)
         let wantX = arguments.wants(0), wantW = arguments.wants(1), wantB = hasBias && arguments.wants(2)
         var dx: Dense<S>? = wantX ? Dense(zeros: inputShape) : nil
-        var dw: Dense<S>? = wantW ? Dense(zeros: w.shape) : nil
+        // dW is written by the first product (β = 0) of each group; zeros only without images.
+        var dw: Dense<S>? = wantW ? (window.batch > 0 && window.outPlane > 0 ? Dense(shape: w.shape) { _ in } : Dense(zeros: w.shape)) : nil
         var db: Dense<S>? = nil
         let P = window.outPlane
         if wantB {
@@ -209,17 +213,26 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
                 if let dx {
                     ParallelProduct.gemm(pool: pool, transA: true, m: K, n: width, k: groupOut, a: w + g * groupOut * K, lda: K,
                                          b: dyg, ldb: ldy, c: columns, ldc: width)
-                    let tasks = nb * groupIn, gi = groupIn, win = window
-                    pool.parallelFor(tasks, grain: max(1, tasks / (4 * pool.threads))) { range in
-                        for t in range {
-                            let i = t / gi, c = t % gi
-                            ConvolutionColumns.fold(win, columns: columns, channels: c..<(c + 1), rowStride: width,
-                                                    columnOffset: i * P, into: dx + (n0 + i) * inImage + g * gi * win.inPlane)
-                        }
-                    }
+                    foldColumns(columns, image: n0, count: nb, group: g, width: width, into: dx, pool: pool)
                 }
             }
             first = false
+        }
+    }
+}
+
+extension ConvolutionKernel {
+    /// Adds the patch-matrix gradient of images `image..<image+count`, group `group`, onto dX.
+    fileprivate func foldColumns(_ columns: UnsafeMutablePointer<S>, image: Int, count: Int, group: Int, width: Int,
+                                 into dx: UnsafeMutablePointer<S>, pool: ThreadPool) {
+        let inImage = window.channels * window.inPlane, P = window.outPlane
+        let tasks = count * groupIn, gi = groupIn, win = window
+        pool.parallelFor(tasks, grain: max(1, tasks / (4 * pool.threads))) { range in
+            for t in range {
+                let i = t / gi, c = t % gi
+                ConvolutionColumns.fold(win, columns: columns, channels: c..<(c + 1), rowStride: width,
+                                        columnOffset: i * P, into: dx + (image + i) * inImage + group * gi * win.inPlane)
+            }
         }
     }
 }
