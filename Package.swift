@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "SPDYEngine", dependencies: ["SPDYGraph", "SPDYKernels"], swiftSettings: simdFlags),
         .target(name: "SPDYCore"),
         .target(name: "SPDYPruning",
-                dependencies: ["SPDYCore", "SPDYEngine", "SPDYGraph", "SPDYKernels", "SPDYTensor", "CBLAS"],
+                dependencies: ["SPDYCore", "SPDYEngine", "SPDYGraph", "SPDYKernels", "SPDYTensor", "SPDYTraining", "CBLAS"],
                 swiftSettings: simdFlags),
         .target(name: "SPDYTraining",
                 dependencies: ["SPDYCore", "SPDYGraph", "SPDYKernels", "SPDYTensor", "CBLAS",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SPDYCore
+import SPDYGraph
 import SPDYONNX
 import SPDYPruning
 
@@ -80,15 +81,25 @@ struct SearchCommand: ParsableCommand {
     }
 }
 
-/// `spdy apply MODEL --db DB --profile P -o pruned.onnx`.
+/// `spdy apply MODEL --db DB --profile P -o pruned.onnx [--gap --calib DIR]`.
 struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apply", abstract: "Write the model pruned to a profile, with the database's reconstructed weights, as ONNX.")
+        commandName: "apply", abstract: "Write the model pruned to a profile, with the database's reconstructed weights, as ONNX.",
+        discussion: "With --gap the stitched model is fine-tuned by global AdaPrune on --calib before it is written; gAP's state is saved beside the output (OUTPUT.gap-state.safetensors) after every epoch and a rerun resumes from it.")
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The reconstruction database folder.") var db: String
     @Option(help: "The profile (JSON, or the reference's `<sparsity> <layer>` text).") var profile: String
     @Option(name: .shortAndLong, help: "The pruned ONNX file.") var output: String
+    @OptionGroup var gap: GlobalAdaPruneArguments
+    @Option(help: "Calibration folder for --gap.") var calib: String?
+    @Option(help: "Held-out folder: report loss and accuracy of the dense and pruned models (before and after --gap).") var eval: String?
+    @Option(help: "Threads for --gap and --eval.") var threads: Int = 1
+
+    func validate() throws {
+        if gap.gap && calib == nil { throw ValidationError("--gap needs --calib") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
 
     func run() throws {
         let graph = try model.loadGraph()
@@ -102,7 +113,22 @@ struct ApplyCommand: ParsableCommand {
         } else {
             parsed = try Profile.parseReferenceText(String(decoding: data, as: UTF8.self), grid: database.manifest.grid, file: profile)
         }
-        let pruned = try Stitcher.stitch(graph, profile: parsed, database: database)
+        var pruned = try Stitcher.stitch(graph, profile: parsed, database: database)
+        var evaluator = ModelEvaluator()
+        evaluator.options.threads = threads
+        let heldOut = try eval.map { try HeldOutSet(directory: $0, graph: graph, evaluator: evaluator) }
+        func report(_ name: String, _ model: Graph) throws {
+            guard let result = try heldOut?.evaluate(model) else { return }
+            print(String(format: "held-out %@: loss %.4f", name, result.loss) + (result.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""))
+        }
+        try report("dense", graph)
+        try report("pruned", pruned)
+        if gap.gap, let calib {
+            let calibration = try CalibrationSet(directory: calib, graph: graph)
+            pruned = try gap.run(dense: graph, sparse: pruned, layers: layers, calibration: calibration, threads: threads,
+                                 stateFile: URL(fileURLWithPath: output + ".gap-state.safetensors"), label: output)
+            try report("pruned + gAP", pruned)
+        }
         try ONNXModel.write(pruned, to: URL(fileURLWithPath: output))
         var zeros = 0, total = 0
         for layer in layers {

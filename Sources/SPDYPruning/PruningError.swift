@@ -11,6 +11,8 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     case profile(layer: String, reason: String)
     /// A numerical failure in a layer's reconstruction.
     case numerical(layer: String, reason: String)
+    /// Global AdaPrune cannot run or resume (bad settings, a saved state from another run).
+    case globalAdaPrune(file: String, reason: String)
 
     /// A readable explanation.
     public var description: String {
@@ -20,6 +22,7 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
         case let .database(file, reason): return "reconstruction database \(file): \(reason)"
         case let .profile(layer, reason): return "profile layer '\(layer)': \(reason)"
         case let .numerical(layer, reason): return "layer '\(layer)': \(reason)"
+        case let .globalAdaPrune(file, reason): return "gAP \(file): \(reason)"
         }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SPDYTensor
 
 /// A resumable training state in one safetensors file (format in docs/training.md):
@@ -36,10 +39,9 @@ public struct TrainingCheckpoint {
         let bytes = SafeTensors.encode(tensors, metadata: meta)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
         try Data(bytes).write(to: temporary)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
+        // rename(2) replaces the old file in one step (there is never a moment without one).
+        guard rename(temporary.path, url.path) == 0 else {
+            throw TrainingError.badState(path: url.path, reason: "cannot move the new checkpoint into place (errno \(errno))")
         }
     }
 

@@ -49,6 +49,25 @@ struct PipelineCLITests {
         }
         #expect(zeros.reduce(0, +) > 0)
         #expect(result.stdout.contains("spdy") && result.stdout.contains("uniform") && result.stdout.contains("global-magnitude"))
+        // gAP on the SPDY profile: the pruned weights stay zero, the state file is written, and a
+        // second run resumes from it (all epochs done) to the same file.
+        let tuned = out + "/pruned-spdy-1.5x-gap.onnx"
+        let gapArguments = ["apply", CLITests.demoModel, "--db", out + "/database", "--profile", out + "/profile-spdy-1.5x.json",
+                            "-o", tuned, "--gap", "--gap-epochs", "2", "--gap-batch", "16", "--gap-lr", "1e-4",
+                            "--calib", calib, "--eval", Self.heldOut, "--threads", "2"]
+        let gap = try SPDYBinary.run(gapArguments)
+        #expect(gap.status == 0, "\(gap.stderr)")
+        #expect(gap.stderr.contains("gAP epoch 2/2") && gap.stderr.contains("gAP layer-output loss"))
+        #expect(gap.stdout.contains("held-out pruned + gAP"))
+        #expect(FileManager.default.fileExists(atPath: tuned + ".gap-state.safetensors"))
+        let tunedGraph = try ONNXModel.load(contentsOf: URL(fileURLWithPath: tuned))
+        for entry in profile.layers where entry.level != .dense {
+            let before = pruned.initializers[entry.layer.name]!.floats, after = tunedGraph.initializers[entry.layer.name]!.floats
+            #expect(zip(before, after).allSatisfy { $0 != 0 || $1 == 0 }, "\(entry.layer.name): a pruned weight moved")
+        }
+        let gapAgain = try SPDYBinary.run(gapArguments)
+        #expect(gapAgain.status == 0 && !gapAgain.stderr.contains("gAP epoch"), "\(gapAgain.stderr)")
+        #expect(try ONNXModel.load(contentsOf: URL(fileURLWithPath: tuned)).initializers == tunedGraph.initializers)
         // A second run resumes every stage from the folder.
         let again = try SPDYBinary.run(arguments)
         #expect(again.status == 0, "\(again.stderr)")
