@@ -48,7 +48,8 @@ struct PruneCommand: ParsableCommand {
             Every stage writes its files into the output folder and is skipped when they are already there, \
             so an interrupted run resumes. Several --speedup targets share the timings and the database. \
             The uniform and global-magnitude baselines are reconstructed from the same database and measured \
-            alike, so the comparison isolates the profile.
+            alike, so the comparison isolates the profile. With --gap every delivered model is also fine-tuned \
+            by global AdaPrune on the calibration set (rows METHOD+gap, files pruned-METHOD-T-gap.onnx).
             """)
 
     @OptionGroup var model: ModelOptions
@@ -57,6 +58,7 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder.") var output: String
     @OptionGroup var pipeline: PipelineArguments
     @OptionGroup var search: SearchArguments
+    @OptionGroup var gap: GlobalAdaPruneArguments
 
     func validate() throws {
         guard !speedup.isEmpty, speedup.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw ValidationError("--speedup must be a positive number") }
@@ -68,12 +70,12 @@ struct PruneCommand: ParsableCommand {
         var pipeline = self.pipeline
         pipeline.batch = model.batch ?? 64
         try Self.prune(graph: graph, modelPath: model.model, calibration: calibration, targets: speedup, folder: output,
-                       pipeline: pipeline, search: search)
+                       pipeline: pipeline, search: search, gap: gap)
     }
 
     /// The whole pipeline for `targets`; prints the comparison and writes the report.
     static func prune(graph: Graph, modelPath: String, calibration: CalibrationSet, targets: [Double], folder: String,
-                      pipeline: PipelineArguments, search: SearchArguments) throws {
+                      pipeline: PipelineArguments, search: SearchArguments, gap: GlobalAdaPruneArguments) throws {
         #if DEBUG
         printError("warning: this spdy is a debug build; timings are not representative (build with -c release)")
         #endif
@@ -101,6 +103,7 @@ struct PruneCommand: ParsableCommand {
                                              heldOut: heldOut, measurement: measurement, methods: methods)
             dense = dense ?? comparison.dense
             rows += comparison.results
+            if gap.gap { rows += try run.fineTune(comparison.results, gap: gap, oracle: oracle, heldOut: heldOut) }
             if comparison.dense == nil { printError("\(String(format: "%gx", target)): no method reaches this target (see above); continuing") }
         }
         let all = (dense.map { [$0] } ?? []) + rows
@@ -130,6 +133,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Deployment batch size: timings and the measured speedups use it.") var batch: Int = 64
     @OptionGroup var pipeline: PipelineArguments
     @OptionGroup var search: SearchArguments
+    @OptionGroup var gap: GlobalAdaPruneArguments
 
     func run() throws {
         let targets = speedups.split(separator: ",").compactMap { Double($0) }
@@ -141,6 +145,6 @@ struct DemoCommand: ParsableCommand {
         pipeline.batch = batch
         if pipeline.eval == nil { pipeline.eval = URL(fileURLWithPath: data).appendingPathComponent("test").path }
         try PruneCommand.prune(graph: graph, modelPath: model, calibration: calibration, targets: targets, folder: output,
-                               pipeline: pipeline, search: search)
+                               pipeline: pipeline, search: search, gap: gap)
     }
 }

@@ -4,7 +4,8 @@ import SPDYCore
 /// The Markdown report of a pipeline run with SVG plots: per-layer sparsity profiles, timing
 /// prediction against measurement, and loss/accuracy against measured speed per method.
 enum RunReport {
-    static let colours = ["spdy": "#d62728", "uniform": "#1f77b4", "global-magnitude": "#2ca02c", "dense": "#000000"]
+    static let colours = ["spdy": "#d62728", "uniform": "#1f77b4", "global-magnitude": "#2ca02c", "dense": "#000000",
+                          "spdy+gap": "#8c1a1a", "uniform+gap": "#123f66", "global-magnitude+gap": "#1a601a"]
 
     /// Writes `report.md` and its SVG files into `folder`; returns the report's path.
     static func write(folder: String, model: String, table: TimingTable, dense: MethodResult, results: [MethodResult],
@@ -37,7 +38,8 @@ enum RunReport {
             .write(to: url.appendingPathComponent("predicted-vs-measured.svg"), atomically: true, encoding: .utf8)
         md += "![measured against predicted speedup](predicted-vs-measured.svg)\n\n"
         for target in targets {
-            let rows = results.filter { $0.target == target && $0.profile != nil }
+            // gAP rows share their one-shot model's profile.
+            let rows = results.filter { $0.target == target && $0.profile != nil && !$0.method.hasSuffix("+gap") }
             guard !rows.isEmpty else { continue }
             let name = String(format: "profile-%gx.svg", target)
             try svgProfiles(rows, layers: table.layers.map(\.layer), excluded: excluded)

@@ -51,7 +51,7 @@ struct PipelineCLITests {
         #expect(result.stdout.contains("spdy") && result.stdout.contains("uniform") && result.stdout.contains("global-magnitude"))
         // gAP on the SPDY profile: the pruned weights stay zero, the state file is written, and a
         // second run resumes from it (all epochs done) to the same file.
-        let tuned = out + "/pruned-spdy-1.5x-gap.onnx"
+        let tuned = out + "/applied-spdy-1.5x-gap.onnx"
         let gapArguments = ["apply", CLITests.demoModel, "--db", out + "/database", "--profile", out + "/profile-spdy-1.5x.json",
                             "-o", tuned, "--gap", "--gap-epochs", "2", "--gap-batch", "16", "--gap-lr", "1e-4",
                             "--calib", calib, "--eval", Self.heldOut, "--threads", "2"]
@@ -68,10 +68,13 @@ struct PipelineCLITests {
         let gapAgain = try SPDYBinary.run(gapArguments)
         #expect(gapAgain.status == 0 && !gapAgain.stderr.contains("gAP epoch"), "\(gapAgain.stderr)")
         #expect(try ONNXModel.load(contentsOf: URL(fileURLWithPath: tuned)).initializers == tunedGraph.initializers)
-        // A second run resumes every stage from the folder.
-        let again = try SPDYBinary.run(arguments)
+        // A second run resumes every stage from the folder; with --gap it adds a fine-tuned row
+        // per delivered model.
+        let again = try SPDYBinary.run(arguments + ["--gap", "--gap-epochs", "1", "--gap-batch", "16"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("timings: reusing") && again.stderr.contains("already built") && again.stderr.contains("search 1.5x: reusing"))
+        #expect(again.stdout.contains("spdy+gap") && again.stdout.contains("uniform+gap"))
+        #expect(FileManager.default.fileExists(atPath: out + "/pruned-spdy-1.5x-gap.onnx"))
     }
 
     @Test("database killed mid-run and restarted equals an uninterrupted build")
