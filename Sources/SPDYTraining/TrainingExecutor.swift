@@ -64,7 +64,7 @@ public final class TrainingExecutor {
     public func backward(_ pass: ForwardPass, seeds: [String: Tensor]) throws -> [String: Tensor] {
         var dense: [String: Dense<Float>] = [:]
         for (name, t) in seeds {
-            guard t.dataType == .float32 else { throw TrainingError.seedShape(name: name, expected: [], got: t.shape) }
+            guard t.dataType == .float32 else { throw TrainingError.unknownValue(name: name, reason: "gradient seeds are float32, got \(t.dataType)") }
             dense[name] = Dense(t)
         }
         return try core.backward(pass.state, seeds: dense).mapValues(\.tensor)
