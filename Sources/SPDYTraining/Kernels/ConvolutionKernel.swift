@@ -181,7 +181,7 @@ struct ConvolutionKernel<S: TrainingScalar>: TrainingKernel {
 
     private func backwardByProducts(x: UnsafePointer<S>?, w: UnsafePointer<S>, dy: UnsafePointer<S>,
                                     dx: UnsafeMutablePointer<S>?, dw: UnsafeMutablePointer<S>?, pool: ThreadPool) {
-        let P = window.outPlane, K = patch, inImage = window.channels * window.inPlane, outImage = outChannels * P
+        let P = window.outPlane, K = patch, outImage = outChannels * P
         let chunk = imagesPerProduct
         let columns = UnsafeMutablePointer<S>.allocate(capacity: K * chunk * P)
         let gathered = chunk > 1 ? UnsafeMutablePointer<S>.allocate(capacity: groupOut * chunk * P) : nil
