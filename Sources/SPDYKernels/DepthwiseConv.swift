@@ -52,26 +52,23 @@ public enum DepthwiseConv {
         var planeSize: Int { rows * rowWidth + outputRowStep + 16 }
     }
 
-    /// Floats of scratch `run` needs.
-    public static func scratchSize(_ g: ConvGeometry) -> Int {
+    /// Floats of scratch `run` allocates per call.
+    static func scratchSize(_ g: ConvGeometry) -> Int {
         let layout = Layout(g)
         return layout.planeSize + g.outHeight * layout.outputRowStep + 8
     }
 
     /// Computes channels `channels` of image `n`: out = clamp(conv(input, weight) + bias, lo, hi).
-    /// `weight` is [C, 1, kh, kw]; `bias` has C entries or is nil; `scratch` holds
-    /// ``scratchSize(_:)`` floats (allocated per call when nil).
+    /// `weight` is [C, 1, kh, kw]; `bias` has C entries or is nil. One padded-plane scratch is
+    /// allocated per call and reused for every channel of `channels`.
     public static func run(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                           image n: Int, channels: Range<Int>, lo: Float = -.infinity, hi: Float = .infinity,
-                           scratch: UnsafeMutablePointer<Float>? = nil) {
+                           image n: Int, channels: Range<Int>, lo: Float = -.infinity, hi: Float = .infinity) {
         let ih = g.inHeight, iw = g.inWidth, oh = g.outHeight, ow = g.outWidth
         let kh = g.kernelHeight, kw = g.kernelWidth
         let layout = Layout(g)
-        let size = scratchSize(g)
-        let owned = scratch == nil ? UnsafeMutablePointer<Float>.allocate(capacity: size) : nil
-        defer { owned?.deallocate() }
-        let padded = scratch ?? owned!
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: scratchSize(g))
+        defer { padded.deallocate() }
         let flat = padded + layout.planeSize
         // Zero the borders once: every channel writes the same interior.
         padded.initialize(repeating: 0, count: layout.planeSize)

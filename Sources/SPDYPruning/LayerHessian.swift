@@ -68,24 +68,27 @@ public final class LayerHessian: @unchecked Sendable {
             guard input.rank >= 1, input.shape.last == d else {
                 throw PruningError.unsupportedLayer(layer: layer.id, reason: "input \(input.shape) does not end in \(d) features")
             }
-            var rows = input.floats
+            var sum = [Float](repeating: 0, count: d * d)
+            func accumulate(_ x: UnsafeBufferPointer<Float>, _ count: Int) {
+                guard count > 0 else { return }
+                sum.withUnsafeMutableBufferPointer { h in
+                    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(count), 1, x.baseAddress, Int32(d),
+                                0, h.baseAddress, Int32(d))
+                }
+            }
             if let tokenMask, input.rank == 3, input.count / d == tokenMask.count {
+                // Only the real tokens' rows, compacted (the copy is made only when masking).
+                var rows = input.floats
                 var kept = 0
                 for (row, real) in tokenMask.enumerated() where real {
                     if kept != row { for j in 0..<d { rows[kept * d + j] = rows[row * d + j] } }
                     kept += 1
                 }
-                rows.removeLast(rows.count - kept * d)
-            }
-            vectors = rows.count / d
-            var sum = [Float](repeating: 0, count: d * d)
-            if vectors > 0 {
-                rows.withUnsafeBufferPointer { x in
-                    sum.withUnsafeMutableBufferPointer { h in
-                        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(vectors), 1, x.baseAddress, Int32(d),
-                                    0, h.baseAddress, Int32(d))
-                    }
-                }
+                vectors = kept
+                rows.withUnsafeBufferPointer { accumulate($0, kept) }
+            } else {
+                vectors = input.count / d
+                input.withUnsafeFloats { accumulate($0, vectors) }
             }
             batchSums = [sum]
         }

@@ -48,7 +48,8 @@ public final class PrefixReuse: @unchecked Sendable {
     /// How many candidates' passes are kept.
     let capacity: Int
     private var entries: [Entry] = []
-    /// Samples whose computation was skipped (in units of whole-model passes × samples) and run.
+    /// Passes scored, passes that started from a kept cut, and the sum over those of the share of
+    /// the execution order skipped.
     public private(set) var statistics = (evaluations: 0, reused: 0, skippedFraction: 0.0)
 
     /// Prepares reuse for candidates of `graph` pruned in `layers` (weight names), scored by

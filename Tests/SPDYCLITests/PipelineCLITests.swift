@@ -156,15 +156,9 @@ struct PipelineCLITests {
 
     @Test("time --engine onnxruntime: every layer at every level as one-node models, usable by search")
     func externalTiming() throws {
-        let directory = try SPDYBinary.temporaryDirectory()
-        let out = directory.appendingPathComponent("ort.json").path
-        let result = try SPDYBinary.run(["time", CLITests.demoModel, "--batch", "4", "--threads", "2", "--engine", "onnxruntime",
-                                         "--repetitions", "1", "--rounds", "1", "--warmup", "1", "-o", out])
-        #expect(result.status == 0, "\(result.stderr)")
-        let table = try TimingTable.load(from: Data(contentsOf: URL(fileURLWithPath: out)), file: out, policy: .strict)
-        #expect(table.engine.hasPrefix("onnxruntime") && table.batch == 4 && table.threads == 2)
-        #expect(table.layers.count == 16 && table.layers.allSatisfy { $0.levels.count == 42 && $0.levels.allSatisfy { ($0?.seconds ?? 0) > 0 } })
-        #expect(table.layers.first?.layer.name == "conv1.weight")
+        let table = try timeDemo(on: "onnxruntime")
+        #expect(table?.layers.first?.layer.name == "conv1.weight")
+        let out = try SPDYBinary.temporaryDirectory().appendingPathComponent("ort.json").path
         let folder = try SPDYBinary.run(["time", SPDYBinary.repositoryRoot.path, "--engine", "onnxruntime", "-o", out])
         #expect(folder.status != 0)
     }
@@ -173,13 +167,20 @@ struct PipelineCLITests {
     func deepSparseTiming() throws {
         let venv = SPDYBinary.repositoryRoot.appendingPathComponent(".venv-deepsparse/bin/python").path
         try #require(FileManager.default.fileExists(atPath: venv), "scripts/bootstrap_deepsparse.sh did not install \(venv)")
-        let directory = try SPDYBinary.temporaryDirectory()
-        let out = directory.appendingPathComponent("deepsparse.json").path
-        let result = try SPDYBinary.run(["time", CLITests.demoModel, "--batch", "4", "--threads", "2", "--engine", "deepsparse",
+        _ = try timeDemo(on: "deepsparse")
+    }
+
+    /// Times the demo on an external engine at batch 4, 2 threads, one quick round, and checks
+    /// the table: the engine, batch and threads recorded, every layer at every level, all positive.
+    private func timeDemo(on engine: String) throws -> TimingTable? {
+        let out = try SPDYBinary.temporaryDirectory().appendingPathComponent("\(engine).json").path
+        let result = try SPDYBinary.run(["time", CLITests.demoModel, "--batch", "4", "--threads", "2", "--engine", engine,
                                          "--repetitions", "1", "--rounds", "1", "--warmup", "1", "-o", out])
         #expect(result.status == 0, "\(result.stderr)")
+        guard result.status == 0 else { return nil }
         let table = try TimingTable.load(from: Data(contentsOf: URL(fileURLWithPath: out)), file: out, policy: .strict)
-        #expect(table.engine.hasPrefix("deepsparse") && table.batch == 4 && table.threads == 2)
+        #expect(table.engine.hasPrefix(engine) && table.batch == 4 && table.threads == 2)
         #expect(table.layers.count == 16 && table.layers.allSatisfy { $0.levels.count == 42 && $0.levels.allSatisfy { ($0?.seconds ?? 0) > 0 } })
+        return table
     }
 }

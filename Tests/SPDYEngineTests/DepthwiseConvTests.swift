@@ -1,6 +1,7 @@
 import Testing
 import SPDYEngine
 import SPDYGraph
+@testable import SPDYKernels
 import SPDYTensor
 
 /// The depthwise kernel (vector interior, scalar edges, fused clamp) against the reference
@@ -28,10 +29,10 @@ struct DepthwiseConvTests {
         let channels = 6, batch = 2
         let k = geometry.kernel
         let input = [batch, channels, geometry.size.h, geometry.size.w]
-        var generator = SplitMix(seed: UInt64(geometry.size.w * 131 + k))
-        let x = Tensor(shape: input, floats: (0..<input.reduce(1, *)).map { _ in generator.uniform() })
-        let weight = Tensor(shape: [channels, 1, k, k], floats: (0..<(channels * k * k)).map { _ in generator.uniform() })
-        let bias = Tensor(shape: [channels], floats: (0..<channels).map { _ in generator.uniform() })
+        var generator = VerifierRandom(seed: UInt64(geometry.size.w * 131 + k))
+        let x = Tensor(shape: input, floats: generator.values(input.reduce(1, *)))
+        let weight = Tensor(shape: [channels, 1, k, k], floats: generator.values(channels * k * k))
+        let bias = Tensor(shape: [channels], floats: generator.values(channels))
         for clipped in [false, true] {
             var nodes = [Node(name: "dw", opType: "Conv", inputs: ["x", "w", "b"], outputs: [clipped ? "c" : "y"],
                               attributes: ["group": .int(channels), "kernel_shape": .ints([k, k]),
@@ -55,18 +56,4 @@ struct DepthwiseConvTests {
             }
         }
     }
-}
-
-/// A small deterministic generator for test data (uniform in [-1, 1)).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
 }

@@ -40,7 +40,7 @@ enum LayoutKernels {
             }
             return AnyKernel(ViewKernel<S>(inputShape: x, outputShape: y, viewShape: view, inputStrides: viewStrides, inputBase: 0))
         case "Slice":
-            let ranges = try sliceRanges(spec, shape: x)
+            let ranges = try SliceAxisRange.resolve(spec.node, shape: x, constants: spec.constants, opset: spec.opset)
             let strides = Tensor.strides(x)
             let base = zip(ranges, strides).reduce(0) { $0 + $1.0.start * $1.1 }
             return AnyKernel(ViewKernel<S>(inputShape: x, outputShape: y, viewShape: ranges.map(\.count),
@@ -80,56 +80,6 @@ enum LayoutKernels {
         default:
             return nil
         }
-    }
-
-    /// One axis of a slice: first index, step and element count.
-    struct AxisRange {
-        var start: Int, step: Int, count: Int
-    }
-
-    /// The ranges of a `Slice` node on input `shape` (ONNX clamping rules, as SPDYGraph's SliceOp).
-    static func sliceRanges(_ spec: KernelSpec, shape: [Int]) throws -> [AxisRange] {
-        let node = spec.node
-        let starts: [Int], ends: [Int], axesGiven: [Int]?, stepsGiven: [Int]?
-        func ints(_ i: Int) throws -> [Int]? { spec.hasInput(i) ? try spec.constant(i).integers.map { Int(clamping: $0) } : nil }
-        if spec.opset >= 10 {
-            starts = try ints(1) ?? []
-            ends = try ints(2) ?? []
-            axesGiven = try ints(3)
-            stepsGiven = try ints(4)
-        } else {
-            starts = try node.ints("starts") ?? []
-            ends = try node.ints("ends") ?? []
-            axesGiven = try node.ints("axes")
-            stepsGiven = nil
-        }
-        let axes = (axesGiven ?? Array(0..<starts.count)).map { $0 < 0 ? $0 + shape.count : $0 }
-        let steps = stepsGiven ?? [Int](repeating: 1, count: starts.count)
-        guard ends.count == starts.count, axes.count == starts.count, steps.count == starts.count,
-              axes.allSatisfy({ $0 >= 0 && $0 < shape.count }) else {
-            throw spec.unsupported("inconsistent starts/ends/axes/steps")
-        }
-        var ranges = shape.map { AxisRange(start: 0, step: 1, count: $0) }
-        for (k, axis) in axes.enumerated() {
-            let d = shape[axis], step = steps[k]
-            guard step != 0 else { throw spec.unsupported("step 0") }
-            var start = starts[k], end = ends[k]
-            if start < 0 { start += d }
-            if end < 0 { end += d }
-            let magnitude = Int(clamping: step.magnitude)
-            let count: Int
-            if step > 0 {
-                start = min(max(start, 0), d)
-                end = min(max(end, 0), d)
-                count = end > start ? (end - start - 1) / magnitude + 1 : 0
-            } else {
-                start = min(max(start, 0), d - 1)
-                end = min(max(end, -1), d - 1)
-                count = start > end ? (start - end - 1) / magnitude + 1 : 0
-            }
-            ranges[axis] = AxisRange(start: start, step: step, count: count)
-        }
-        return ranges
     }
 
     /// A constant-mode `Pad` (pads and fill from inputs from opset 11, attributes before).

@@ -1,5 +1,25 @@
 import SPDYTensor
 
+/// One axis of a resolved `Slice`: first index, step and element count.
+public struct SliceAxisRange: Equatable, Sendable {
+    public var start: Int
+    public var step: Int
+    public var count: Int
+
+    public init(start: Int, step: Int, count: Int) {
+        self.start = start
+        self.step = step
+        self.count = count
+    }
+
+    /// The per-axis ranges (every axis; untouched ones full) of `Slice` node `node` on an input of
+    /// `shape`, with `constants` the node's constant inputs by position (opset 10+: starts, ends,
+    /// axes, steps), by ONNX's clamping rules. Errors name the node.
+    public static func resolve(_ node: Node, shape: [Int], constants: [Tensor?], opset: Int) throws -> [SliceAxisRange] {
+        try SliceOp.plan(node, shape: shape, inputs: constants.map { $0.map(StaticValue.init(constant:)) }, opset: opset)
+    }
+}
+
 /// `Slice` (opset 10+: `starts`, `ends`, optional `axes` and `steps` are inputs 1–4; before 10
 /// they were attributes, accepted too). Per axis, with dimension d:
 /// negative starts/ends add d; then for step > 0 start is clamped to [0, d] and end to [0, d],
@@ -7,12 +27,7 @@ import SPDYTensor
 enum SliceOp: OperatorSemantics {
     static let opType = "Slice"
 
-    /// One axis's resolved range: first index, step and element count.
-    struct AxisRange: Equatable {
-        var start: Int
-        var step: Int
-        var count: Int
-    }
+    typealias AxisRange = SliceAxisRange
 
     static func inferTypes(_ node: Node, inputs: [StaticValue?], opset: Int) throws -> [ValueType] {
         let data = try required(inputs, 0, node)
