@@ -3,6 +3,7 @@ import Foundation
 import SPDYEngine
 import SPDYGraph
 import SPDYTensor
+import SPDYTiming
 
 /// `spdy bench`: models (the default) or kernels.
 struct BenchCommand: ParsableCommand {
@@ -31,7 +32,7 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Untimed runs before measuring.")
     var warmup: Int = 3
 
-    @Option(help: "Timed runs per round.")
+    @Option(help: "Timed runs per model and round (3 rounds); with a second model, the same number of runs in interleaved rounds of two.")
     var repetitions: Int = 10
 
     @Option(help: "Also time this engine on the same inputs and threads: onnxruntime, deepsparse (1.8, in .venv-deepsparse made by scripts/bootstrap_deepsparse.sh).")
@@ -91,22 +92,23 @@ struct BenchModelCommand: ParsableCommand {
             planB = try ExecutionPlan(graph: g, inputShapes: shapes, options: engine.options)
             _ = try planB!.run(feeds)
         }
-        // Interleave rounds of A and B so drift on a shared machine hits both alike.
-        var samplesA: [Double] = [], samplesB: [Double] = []
+        // Interleaved rounds (paired per round, see SpeedupMeasurement) so drift on a shared
+        // machine hits both alike; the ratio is the median of the per-round ratios.
         let rounds = 3
-        for _ in 0..<rounds {
-            samplesA += try LatencyStatistics.measure(warmup: warmup, repetitions: repetitions) { try plan.rerun() }.samples
-            if let b = planB {
-                samplesB += try LatencyStatistics.measure(warmup: warmup, repetitions: repetitions) { try b.rerun() }.samples
-            }
+        var samplesA: [Double], samplesB: [Double] = []
+        var ratios: [String: Double] = [:]
+        if let b = planB, let other = against {
+            let timing = SpeedupMeasurement(feeds: feeds, inputShapes: shapes, options: engine.options, warmup: 1,
+                                            repetitions: 2, rounds: max(rounds * repetitions / 2, 3), minimumSeconds: 2)
+            let results = try timing.measure(plans: [plan, b])
+            samplesA = results[0].samplesMs
+            samplesB = results[1].samplesMs
+            ratios["speedup \(other) vs \(model.model)"] = results[1].speedup
+        } else {
+            samplesA = try LatencyStatistics.measure(warmup: warmup, repetitions: repetitions * rounds) { try plan.rerun() }.samples
         }
         var measurements = [measurement(model.model, "swift-spdy", batch, samplesA)]
-        var ratios: [String: Double] = [:]
-        if let other = against {
-            let m = measurement(other, "swift-spdy", batch, samplesB)
-            measurements.append(m)
-            ratios["speedup \(other) vs \(model.model)"] = measurements[0].medianMs / m.medianMs
-        }
+        if let other = against { measurements.append(measurement(other, "swift-spdy", batch, samplesB)) }
         for engineName in compare {
             var external: [String: Measurement] = [:]
             for path in [model.model] + (against.map { [$0] } ?? []) {

@@ -26,8 +26,11 @@ struct PipelineArguments: ParsableArguments {
     @Option(help: "Sweeps over the levels when measuring the timing table.")
     var timingRounds: Int = 5
 
-    @Option(help: "Interleaved rounds when measuring the end-to-end speedups.")
-    var measureRounds: Int = 7
+    @Option(help: "Interleaved rounds (at least) when measuring the end-to-end speedups; each runs every model once untimed and twice timed.")
+    var measureRounds: Int = 21
+
+    @Option(help: "Keep adding measurement rounds until this many seconds have passed (small models get more rounds).")
+    var measureSeconds: Double = 4
 
     @Flag(help: "Skip the uniform and global-magnitude baselines.")
     var noBaselines = false
@@ -35,7 +38,7 @@ struct PipelineArguments: ParsableArguments {
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if DatabaseBuilder.Method(rawValue: method) == nil { throw ValidationError("--method expects exact or adaprune") }
-        if timingRepetitions < 1 || timingRounds < 1 || measureRounds < 1 { throw ValidationError("repetitions and rounds must be at least 1") }
+        if timingRepetitions < 1 || timingRounds < 1 || measureRounds < 1 || measureSeconds < 0 { throw ValidationError("repetitions and rounds must be at least 1") }
     }
 }
 
@@ -94,7 +97,8 @@ struct PruneCommand: ParsableCommand {
         let heldOut = try pipeline.eval.map { try HeldOutSet(directory: $0, graph: graph, evaluator: evaluator) }
         let shapes = calibration.shapes(batch: pipeline.batch)
         let measurement = SpeedupMeasurement(feeds: SyntheticInputs.make(for: graph, shapes: shapes), inputShapes: shapes,
-                                             options: run.engineOptions, rounds: pipeline.measureRounds)
+                                             options: run.engineOptions, rounds: pipeline.measureRounds,
+                                             minimumSeconds: pipeline.measureSeconds)
         var rows: [MethodResult] = []
         var dense: MethodResult? = nil
         let methods = pipeline.noBaselines ? ["spdy"] : ["spdy", "uniform", "global-magnitude"]

@@ -36,4 +36,28 @@ struct TimingTests {
         #expect(EngineTimer.nonIncreasingFit([1, 2, 3], weights: [1, 1, 2]) == [2.25, 2.25, 2.25])
         #expect(EngineTimer.nonIncreasingFit([], weights: []) == [])
     }
+
+    @Test("paired speedups cancel a machine that drifts between rounds")
+    func pairedSpeedups() {
+        // Three models whose true speeds are 1 : 1.5 : 2 on a machine that slows down 3× midway.
+        let slowdown: [Double] = [1, 1, 1, 3, 3, 3, 3]
+        let rounds = slowdown.map { [10 * $0, 10 / 1.5 * $0, 5 * $0] }
+        let paired = SpeedupMeasurement.pairedSpeedups(roundTimes: rounds)
+        #expect(paired.count == 3 && paired[0].speedup == 1 && paired[0].spread == 0)
+        #expect(abs(paired[1].speedup - 1.5) < 1e-12 && abs(paired[2].speedup - 2) < 1e-12)
+        #expect(paired[1].spread < 1e-12)
+        #expect(SpeedupMeasurement.pairedSpeedups(roundTimes: []).isEmpty)
+    }
+
+    @Test("a measurement runs every model in every round, at least the rounds asked for")
+    func measurementRounds() throws {
+        let graph = try DemoFixture.graph()
+        let shapes = ["input": [2, 1, 28, 28]]
+        let feeds = ["input": Tensor(shape: [2, 1, 28, 28], floats: (0..<(2 * 784)).map { Float($0 % 13) / 13 })]
+        let measurement = SpeedupMeasurement(feeds: feeds, inputShapes: shapes, options: EngineOptions(threads: 1), warmup: 1,
+                                             repetitions: 2, rounds: 5, minimumSeconds: 0)
+        let (dense, models) = try measurement.measure(dense: graph, models: [graph, graph])
+        #expect(dense.samplesMs.count == 10 && models.allSatisfy { $0.samplesMs.count == 10 })
+        #expect(dense.speedup == 1 && models.allSatisfy { $0.speedup > 0 && $0.medianMs > 0 })
+    }
 }
