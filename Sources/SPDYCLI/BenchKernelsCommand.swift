@@ -72,7 +72,8 @@ struct BenchKernelsCommand: ParsableCommand {
         let bench = KernelBenchmark(threads: threads, warmup: warmup, repetitions: repetitions)
         var records: [KernelBenchRecord] = []
         if !json {
-            print("layer                                      method     sparsity  dense ms  sparse ms  speedup  dense GF/s  sparse eff GF/s  nnz GF/s")
+            print("sparse kernels: \(SparseMatrix.instructionSet.rawValue) (available: \(SparseInstructionSet.available.map(\.rawValue).joined(separator: ", ")))")
+            print("layer                                      method     sparsity  dense ms  sparse ms  speedup  dense GF/s  sparse eff GF/s  nnz GF/s  avx2 ms")
         }
         for shape in shapes {
             bench.run(shape, sparsities: levels) { r in
@@ -82,7 +83,8 @@ struct BenchKernelsCommand: ParsableCommand {
                 let method = r.method.padding(toLength: 9, withPad: " ", startingAt: 0)
                 print(label + " " + method + String(format: "  %6.1f%%  %8.3f  %9.3f  %6.2f×  %9.1f  %15.1f  %8.1f",
                                                     100 * r.sparsity, r.dense_ms, r.sparse_ms, r.speedup,
-                                                    r.dense_gflops, r.sparse_effective_gflops, r.sparse_nonzero_gflops))
+                                                    r.dense_gflops, r.sparse_effective_gflops, r.sparse_nonzero_gflops)
+                      + (r.sparse_avx2_ms.map { String(format: "  %7.3f", $0) } ?? ""))
             }
         }
         if json { print(try JSONOutput.string(records)) }

@@ -67,6 +67,10 @@ struct KernelBenchRecord: Encodable {
     var dense_ms: Double
     var sparse_ms: Double
     var speedup: Double
+    /// The instruction set of `sparse_ms` (the engine's default on this CPU).
+    var instruction_set: String
+    /// The same sparse kernel forced to AVX2, when the default is wider (same run).
+    var sparse_avx2_ms: Double?
     /// Dense-equivalent rate of each: dense FLOPs / time.
     var dense_gflops: Double
     var sparse_effective_gflops: Double
@@ -80,6 +84,8 @@ struct KernelBenchmark {
     var threads: Int
     var warmup: Int
     var repetitions: Int
+    /// Also time the sparse kernels forced to AVX2 when the CPU's default is wider.
+    var compareAVX2 = true
 
     func run(_ shape: KernelBenchShape, sparsities: [Double], report: (KernelBenchRecord) -> Void) {
         let pool = ThreadPool(threads: threads)
@@ -98,8 +104,8 @@ struct KernelBenchmark {
             for s in sparsities {
                 prune(w, order, sparsity: s)
                 let layer = SparseLinear(weight: w, inFeatures: inF, outFeatures: outF, transposed: false, threads: threads)
-                let sparse = time { layer.run(n: tokens, x: x, y: y, epilogue: .identity, pool: pool) }
-                report(record(shape, s, "linear", dense, sparse, flops, 2 * Double(layer.matrix.nonzeros * tokens)))
+                let (sparse, avx2) = timeSparse { layer.run(n: tokens, x: x, y: y, epilogue: .identity, pool: pool) }
+                report(record(shape, s, "linear", dense, sparse, avx2, flops, 2 * Double(layer.matrix.nonzeros * tokens)))
             }
         case .convolution(let g):
             let inCount = g.batch * g.inChannels * g.inHeight * g.inWidth
@@ -128,18 +134,34 @@ struct KernelBenchmark {
             for s in sparsities {
                 prune(w, order, sparsity: s)
                 let conv = SparseConvolution(geometry: g, weight: w, threads: threads)
-                let sparse = time { conv.run(input: x, output: y, epilogue: .identity, pool: pool) }
-                report(record(shape, s, conv.method.rawValue, dense, sparse, flops, 2 * Double(conv.nonzeros * g.batch * plane)))
+                let (sparse, avx2) = timeSparse { conv.run(input: x, output: y, epilogue: .identity, pool: pool) }
+                report(record(shape, s, conv.method.rawValue, dense, sparse, avx2, flops, 2 * Double(conv.nonzeros * g.batch * plane)))
             }
         }
     }
 
     private func record(_ shape: KernelBenchShape, _ s: Double, _ method: String, _ dense: Double, _ sparse: Double,
-                        _ flops: Double, _ usefulFlops: Double) -> KernelBenchRecord {
+                        _ avx2: Double?, _ flops: Double, _ usefulFlops: Double) -> KernelBenchRecord {
         KernelBenchRecord(layer: shape.name, suite: shape.suite, sparsity: s, threads: threads, method: method,
                           dense_ms: dense, sparse_ms: sparse, speedup: dense / sparse,
+                          instruction_set: SparseMatrix.instructionSet.rawValue, sparse_avx2_ms: avx2,
                           dense_gflops: flops / dense / 1e6, sparse_effective_gflops: flops / sparse / 1e6,
                           sparse_nonzero_gflops: usefulFlops / sparse / 1e6)
+    }
+
+    /// Median milliseconds of the sparse kernel with the default instruction set and, when that
+    /// is not AVX2 and `compareAVX2` is set, forced to AVX2 (alternated, same data).
+    private func timeSparse(_ body: () -> Void) -> (Double, Double?) {
+        let chosen = SparseMatrix.instructionSet
+        guard compareAVX2, chosen != .avx2 else { return (time(body), nil) }
+        var wide: [Double] = [], narrow: [Double] = []
+        for _ in 0..<3 {
+            wide.append(time(body))
+            SparseMatrix.instructionSet = .avx2
+            narrow.append(time(body))
+            SparseMatrix.instructionSet = chosen
+        }
+        return (LatencyStatistics(samples: wide).median, LatencyStatistics(samples: narrow).median)
     }
 
     /// Median milliseconds.

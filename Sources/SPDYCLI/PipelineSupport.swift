@@ -1,4 +1,5 @@
 import Foundation
+import SPDYKernels
 import SPDYCore
 import SPDYEngine
 import SPDYGraph
@@ -20,15 +21,17 @@ enum PipelineSupport {
         PrunableLayer.discover(in: graph, analysis: try StaticAnalysis(graph, inputShapes: shapes))
     }
 
-    /// "AMD Ryzen … (2 cores)" from /proc/cpuinfo, or the host name.
+    /// "AMD Ryzen … (2 cores, sparse avx2)" from /proc/cpuinfo, or the host name; the sparse
+    /// kernels' instruction set is part of it because it changes every sparse time.
     static func machineDescription() -> String {
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        let details = "(\(cores) cores, sparse \(SparseMatrix.instructionSet.rawValue))"
         if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
            let name = line.split(separator: ":", maxSplits: 1).last {
-            return "\(name.trimmingCharacters(in: .whitespaces)) (\(cores) cores)"
+            return "\(name.trimmingCharacters(in: .whitespaces)) \(details)"
         }
-        return "\(ProcessInfo.processInfo.hostName) (\(cores) cores)"
+        return "\(ProcessInfo.processInfo.hostName) \(details)"
     }
 
     /// Reads a timing table (our JSON or the reference text) and checks it covers `layers`.

@@ -1,3 +1,21 @@
+import CSparseKernels
+import Foundation
+
+/// Instruction sets of the sparse × dense kernels.
+public enum SparseInstructionSet: String, Sendable, CaseIterable {
+    case avx2, avx512
+
+    /// The widest one this CPU runs, unless the environment variable `SPDY_SPARSE_ISA=avx2` asks
+    /// for AVX2.
+    public static let detected: SparseInstructionSet = {
+        if ProcessInfo.processInfo.environment["SPDY_SPARSE_ISA"] == "avx2" { return .avx2 }
+        return available.contains(.avx512) ? .avx512 : .avx2
+    }()
+
+    /// The instruction sets this CPU can run the kernels with.
+    public static let available: [SparseInstructionSet] = spdy_cpu_has_avx512() == 1 ? [.avx2, .avx512] : [.avx2]
+}
+
 /// The sparse × dense micro-kernels: for each row of a `SparseMatrix`, a tile of output columns
 /// is accumulated in SIMD registers over the row's nonzeros (broadcast the value, load the X row
 /// slice at the entry's offset, fused multiply-add), then the epilogue is applied and it is stored.
@@ -12,11 +30,20 @@
 extension SparseMatrix {
     public typealias Vector = SIMD8<Float>
 
+    /// The instruction set of the sparse kernels: AVX-512F where the CPU has it (16 columns per
+    /// vector, masked tails), AVX2/FMA otherwise. `SPDY_SPARSE_ISA=avx2` forces AVX2; benchmarks
+    /// switch it to compare both in one run. Set it before running plans, not while they run.
+    nonisolated(unsafe) public static var instructionSet: SparseInstructionSet = .detected
+
     /// Y[r, 0..<width] = epilogue(Σ A[r, k] · X[offset(k) + j]) for r in `rows`; Y row r starts at
     /// `y + (r - rows.lowerBound) · ldy` (so a row range can write into its own slice).
     public func multiplyTile(rows: Range<Int>, x: UnsafePointer<Float>, width: Int,
                              y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: KernelEpilogue) {
         guard width > 0 else { return }
+        if Self.instructionSet == .avx512 {
+            multiplyTileAVX512(rows: rows, x: x, width: width, y: y, ldy: ldy, epilogue: epilogue)
+            return
+        }
         let entries = UnsafePointer(self.entries)
         for r in rows {
             let e0 = rowStart[r], count = rowStart[r + 1] - e0
@@ -68,6 +95,29 @@ extension SparseMatrix {
             if j < width {
                 let last = width - 8
                 store(finish(Self.accumulate8(row, count, x + last)), out + last)
+            }
+        }
+    }
+
+    /// The AVX-512F kernel (C, `CSparseKernels`): bias and clamp fused there; GELU applied here
+    /// on the stored rows.
+    func multiplyTileAVX512(rows: Range<Int>, x: UnsafePointer<Float>, width: Int,
+                            y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: KernelEpilogue) {
+        let gelu = epilogue.gelu
+        spdy_sparse_rows_avx512(UnsafeRawPointer(rowStart).assumingMemoryBound(to: Int64.self), UnsafeRawPointer(entries),
+                                Int64(rows.lowerBound), Int64(rows.upperBound), x, Int64(width), y, Int64(ldy), epilogue.bias,
+                                gelu ? -.infinity : epilogue.lo, gelu ? .infinity : epilogue.hi)
+        guard gelu else { return }
+        for r in 0..<rows.count {
+            let out = y + r * ldy
+            var j = 0
+            while j + 8 <= width {
+                store(Lanes.GELU().apply(Self.load(out + j)), out + j)
+                j += 8
+            }
+            while j < width {
+                out[j] = Lanes.GELU().apply(Vector(repeating: out[j]))[0]
+                j += 1
             }
         }
     }

@@ -1,15 +1,20 @@
 import Testing
 import SPDYKernels
 
-/// The sparse kernels against their reference twins across the verifier's sweep.
-@Suite struct SparseKernelTests {
-    @Test(arguments: [1, 2])
-    func everyKernelEqualsItsTwin(threads: Int) {
+/// The sparse kernels against their reference twins across the verifier's sweep, with every
+/// instruction set this CPU runs (AVX2, and AVX-512F where present). Serialized: the
+/// instruction set is process-wide.
+@Suite(.serialized) struct SparseKernelTests {
+    @Test(arguments: [1, 2], SparseInstructionSet.available)
+    func everyKernelEqualsItsTwin(threads: Int, instructionSet: SparseInstructionSet) {
+        let saved = SparseMatrix.instructionSet
+        SparseMatrix.instructionSet = instructionSet
+        defer { SparseMatrix.instructionSet = saved }
         let cases = SparseVerifier.run(threads: threads)
         #expect(cases.count == (SparseVerifier.linearShapes.count + SparseVerifier.convolutionShapes.count)
             * SparseVerifier.sparsities.count)
         for c in cases where !c.passed {
-            Issue.record("\(c.kernel) \(c.shape) at \(c.sparsity): max error \(c.maxAbsError) (scale \(c.scale))")
+            Issue.record("\(instructionSet) \(c.kernel) \(c.shape) at \(c.sparsity): max error \(c.maxAbsError) (scale \(c.scale))")
         }
         // All three convolution methods are exercised, pointwise both packed and in place.
         #expect(SparseVerifier.convolutionShapes.contains { g in
