@@ -110,3 +110,42 @@ for (name, c, h, k, s) in [("effnet blocks.0", 32, 112, 3, 1), ("effnet blocks.1
                          Double(g.macs) / seconds / 1e9))
     input.deallocate(); output.deallocate(); weight.deallocate()
 }
+
+// Sparse Linear epilogues (MiniLM's FFN at 8×128 tokens, 90% sparse): the product alone, with
+// bias, with bias + exact GELU; and GELU alone over the same output. Per instruction set.
+do {
+    let (tokens, inF, outF) = (1024, 384, 1536)
+    var state: UInt64 = 0x9E37_79B9
+    func next() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+    }
+    let x = (0..<(tokens * inF)).map { _ in next() }
+    var w = (0..<(inF * outF)).map { _ in next() }
+    let threshold = w.map { abs($0) }.sorted()[Int(0.9 * Double(w.count))]
+    for i in w.indices where abs(w[i]) < threshold { w[i] = 0 }
+    let bias = (0..<outF).map { _ in next() }
+    var y = [Float](repeating: 0, count: tokens * outF)
+    print("\nsparse Linear \(inF)->\(outF) x\(tokens) at 90%, \(threads) thread(s): ms")
+    print("isa      product   +bias  +bias+GELU   GELU alone (1 thread)")
+    for isa in SparseInstructionSet.available {
+        SparseMatrix.instructionSet = isa
+        let layer = w.withUnsafeBufferPointer {
+            SparseLinear(weight: $0.baseAddress!, inFeatures: inF, outFeatures: outF, transposed: false, threads: threads)
+        }
+        func time(_ epilogue: KernelEpilogue) -> Double {
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in
+                median { layer.run(n: tokens, x: xp.baseAddress!, y: yp.baseAddress!, epilogue: epilogue, pool: pool) }
+            } }
+        }
+        let plain = time(.identity)
+        let (biased, gelu) = bias.withUnsafeBufferPointer { b in
+            (time(KernelEpilogue(bias: b.baseAddress!)), time(KernelEpilogue(bias: b.baseAddress!, gelu: true)))
+        }
+        let alone = y.withUnsafeMutableBufferPointer { yp in
+            median { VectorMath.gelu(yp.baseAddress!, yp.baseAddress!, count: yp.count) }
+        }
+        print(isa.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
+              + String(format: "%8.3f %8.3f %10.3f %12.3f", plain * 1e3, biased * 1e3, gelu * 1e3, alone * 1e3))
+    }
+}

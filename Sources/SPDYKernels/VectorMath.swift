@@ -120,19 +120,25 @@ public enum VectorMath {
         return y * scale
     }
 
+    /// erf(x) as a rational function of x (odd degree-13 numerator, even degree-8 denominator,
+    /// the minimax fit Eigen uses) on x clamped to [−4, 4], where float erf is ±1 outside: no
+    /// exp, one division; max abs error 4.2e-7 in float (the Abramowitz–Stegun form with exp
+    /// used before: 5.3e-7, and about twice the work).
     @inlinable @inline(__always)
     public static func erf(_ v: V) -> V {
-        let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self)
-        let a = unsafeBitCast(bits & 0x7FFF_FFFF, to: V.self)
-        let t = 1 / (1 + 0.3275911 * a)
-        var p = V(repeating: 1.061405429)
-        p = p * t - 1.453152027
-        p = p * t + 1.421413741
-        p = p * t - 0.284496736
-        p = p * t + 0.254829592
-        let y = 1 - p * t * exp(-a * a)
-        let sign = bits & 0x8000_0000
-        return unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | sign, to: V.self)
+        let x = clamp(v, V(repeating: -4), V(repeating: 4))
+        let x2 = x * x
+        var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08
+        p = x2 * p - 2.10102402082508e-06
+        p = x2 * p - 5.69250639462346e-05
+        p = x2 * p - 7.34990630326855e-04
+        p = x2 * p - 2.95459980854025e-03
+        p = x2 * p - 1.60960333262415e-02
+        var q = x2 * -1.45660718464996e-05 - 2.13374055278905e-04
+        q = x2 * q - 1.68282697438203e-03
+        q = x2 * q - 7.37332916720468e-03
+        q = x2 * q - 1.42647390514189e-02
+        return x * p / q
     }
 
     /// Applies `f` lane-wise over `count` elements, with a scalar tail through the same code.
