@@ -91,6 +91,7 @@ struct TrainCommand: ParsableCommand {
         let result = try GradualPruning.run(model: graph, targets: targets, data: training, heldOut: heldOut, settings: settings,
                                             stateFile: state) { history in
             for record in history.dropFirst(log.epochs.count) { print(Self.line(record, of: epochs)) }
+            fflush(nil)  // epoch lines appear as they happen when stdout is a file or pipe
             log.epochs = history
             try PipelineSupport.write(try PipelineSupport.json(log), to: logFile)
         }
