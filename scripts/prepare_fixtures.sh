@@ -95,7 +95,7 @@ outputs_present() {
     fi
     if [ "$target" = training_reference ]; then [ -f "$out/training_reference/manifest.json" ]; return; fi
     [ -f "$out/$target.onnx" ] && [ -f "$out/$target.ref/manifest.json" ] || return 1
-    if [ "$target" = mnist_resnet ]; then [ -f "$out/mnist/test/input.npy" ] && [ -f "$out/mnist/calib/input.npy" ] || return 1; fi
+    if [ "$target" = mnist_resnet ]; then [ -f "$out/mnist/test/input.npy" ] && [ -f "$out/mnist/calib/input.npy" ] && [ -f "$out/mnist/train/input.npy" ] || return 1; fi
 }
 
 # Runs a target's recipe, writing into the staging directory $2.

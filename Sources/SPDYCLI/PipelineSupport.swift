@@ -53,6 +53,13 @@ enum PipelineSupport {
         return table
     }
 
+    /// Reads a profile: our JSON, or the reference's `<sparsity> <layer>` text on `grid`.
+    static func loadProfile(_ path: String, grid: SparsityGrid = .standard) throws -> Profile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): cannot read") }
+        if data.first == UInt8(ascii: "{") { return try Profile.decodeJSON(data, file: path) }
+        return try Profile.parseReferenceText(String(decoding: data, as: UTF8.self), grid: grid, file: path)
+    }
+
     /// Writes `data` atomically (temporary file + rename).
     static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)

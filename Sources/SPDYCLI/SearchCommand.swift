@@ -106,13 +106,7 @@ struct ApplyCommand: ParsableCommand {
         let database = try ReconstructionDatabase.open(directory: db)
         let layers = try PipelineSupport.prunableLayers(graph, shapes: try model.inputShapes(for: graph))
         try database.validate(against: graph, layers: layers)
-        guard let data = FileManager.default.contents(atPath: profile) else { throw CLIError("\(profile): cannot read") }
-        let parsed: Profile
-        if data.first == UInt8(ascii: "{") {
-            parsed = try Profile.decodeJSON(data, file: profile)
-        } else {
-            parsed = try Profile.parseReferenceText(String(decoding: data, as: UTF8.self), grid: database.manifest.grid, file: profile)
-        }
+        let parsed = try PipelineSupport.loadProfile(profile, grid: database.manifest.grid)
         var pruned = try Stitcher.stitch(graph, profile: parsed, database: database)
         var evaluator = ModelEvaluator()
         evaluator.options.threads = threads

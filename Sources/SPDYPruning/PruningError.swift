@@ -13,6 +13,8 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
     case numerical(layer: String, reason: String)
     /// Global AdaPrune cannot run or resume (bad settings, a saved state from another run).
     case globalAdaPrune(file: String, reason: String)
+    /// Gradual pruning cannot run or resume (bad settings, a saved state from another run).
+    case training(file: String, reason: String)
 
     /// A readable explanation.
     public var description: String {
@@ -23,6 +25,7 @@ public enum PruningError: Error, Equatable, CustomStringConvertible {
         case let .profile(layer, reason): return "profile layer '\(layer)': \(reason)"
         case let .numerical(layer, reason): return "layer '\(layer)': \(reason)"
         case let .globalAdaPrune(file, reason): return "gAP \(file): \(reason)"
+        case let .training(file, reason): return "gradual pruning \(file): \(reason)"
         }
     }
 }

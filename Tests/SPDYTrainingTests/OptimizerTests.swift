@@ -79,6 +79,40 @@ struct OptimizerTests {
         #expect(problem.distance(w, b) < 1e-3, "distance \(problem.distance(w, b)), loss \(loss)")
     }
 
+    @Test("a mask set during training: pruned weights stay zero and their optimiser state is cleared", arguments: ["adam", "sgd"])
+    func maskDuringTraining(_ kind: String) throws {
+        let problem = Regression(sparse: false)
+        let optimizer: Optimizer = kind == "adam" ? Adam(schedule: .constant(0.01)) : SGD(schedule: .constant(0.01), settings: SGD.Settings(momentum: 0.9))
+        let executor = try TrainingExecutor(graph: problem.graph)
+        let output = problem.graph.outputs[0].name
+        func step() throws {
+            let pass = try executor.forward(["x": problem.x])
+            let l = try Loss.meanSquaredError(pass.value(output)!, target: problem.target)
+            executor.parameters.zeroGradients()
+            try executor.backward(pass, seeds: [output: l.gradient])
+            optimizer.step(executor.parameters)
+        }
+        /// The optimiser's per-element state of `w` (Adam's moments, SGD's momentum).
+        func state() -> [[Float]] {
+            let buffers = optimizer.exportState().buffers
+            return (kind == "adam" ? ["m/w", "v/w"] : ["momentum/w"]).map { buffers[$0]!.floats }
+        }
+        for _ in 0..<5 { try step() }
+        #expect(state().allSatisfy { $0.allSatisfy { $0 != 0 } }, "every element has state before pruning")
+        let keep = (0..<18).map { $0 % 3 != 1 }
+        try executor.parameters.setMask("w", Tensor(shape: [6, 3], bools: keep))
+        for _ in 0..<4 {
+            try step()
+            let w = executor.parameters.value("w")!.floats
+            #expect(zip(w, keep).allSatisfy { $1 || $0 == 0 }, "a pruned weight moved")
+            #expect(zip(w, keep).allSatisfy { !$1 || $0 != 0 }, "a kept weight is zero")
+            for buffer in state() {
+                #expect(zip(buffer, keep).allSatisfy { $1 || $0 == 0 }, "a pruned weight kept optimiser state")
+                #expect(zip(buffer, keep).allSatisfy { !$1 || $0 != 0 }, "a kept weight lost its state")
+            }
+        }
+    }
+
     @Test("Adam's first steps match the published update rule computed by hand")
     func adamByHand() throws {
         var b = GraphBuilder()

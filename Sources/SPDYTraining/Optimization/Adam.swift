@@ -40,7 +40,7 @@ public final class Adam: Optimizer {
         stepCount += 1
         let b1 = Float(settings.beta1), b2 = Float(settings.beta2), eps = Float(settings.epsilon)
         let decay = Float(settings.weightDecay), decoupled = settings.decoupled
-        parameters.forEachUpdate { name, value, gradient in
+        parameters.forEachUpdate { name, value, gradient, mask in
             let t = (steps[name] ?? 0) + 1
             steps[name] = t
             let c1 = Float(1 - Foundation.pow(settings.beta1, Double(t))), c2 = Float(1 - Foundation.pow(settings.beta2, Double(t)))
@@ -60,6 +60,8 @@ public final class Adam: Optimizer {
                     }
                 }
             }
+            clearPruned(&m, mask: mask)
+            clearPruned(&v, mask: mask)
             first[name] = m
             second[name] = v
         }

@@ -3,8 +3,9 @@ import SPDYTensor
 
 /// Updates trainable parameters from their accumulated gradients.
 ///
-/// Masks are respected: the gradient of a pruned element is ignored and the element is zero
-/// after every step. Parameters that received no gradient since the last `zeroGradients()` are
+/// Masks are respected: the gradient of a pruned element is ignored, the element is zero after
+/// every step, and so is its optimiser state (momentum, Adam's moments): a weight pruned during
+/// training (gradual pruning) carries no stale momentum, as if it had never been there. Parameters that received no gradient since the last `zeroGradients()` are
 /// left alone (as PyTorch does for `grad is None`). `step` does not clear gradients.
 public protocol Optimizer: AnyObject {
     /// The learning rate per step.
@@ -38,23 +39,29 @@ public struct OptimizerState: Sendable {
 }
 
 extension TrainingParameters {
-    /// Calls `update(value, gradient, mask)` for every trainable parameter with a gradient; then
-    /// re-applies its mask. Buffers are raw element pointers of equal counts; `mask` is nil
-    /// without one, and the gradient is already zero at masked elements.
+    /// Calls `update(name, value, gradient, mask)` for every trainable parameter with a gradient;
+    /// then re-applies its mask. Buffers are raw element pointers of equal counts; `mask` (1 kept,
+    /// 0 pruned) is nil without one, and the gradient is already zero at masked elements.
     func forEachUpdate(_ update: (_ name: String, _ value: UnsafeMutableBufferPointer<Float>,
-                                  _ gradient: UnsafeMutableBufferPointer<Float>) -> Void) {
+                                  _ gradient: UnsafeMutableBufferPointer<Float>, _ mask: [Float]?) -> Void) {
         for i in 0..<store.count where store[i].trainable && store[i].gradient != nil {
-            let name = store[i].name
+            let name = store[i].name, mask = store[i].mask
             var gradient = store[i].gradient!.data
-            if let mask = store[i].mask {
+            if let mask {
                 for k in gradient.indices where mask[k] == 0 { gradient[k] = 0 }
             }
             gradient.withUnsafeMutableBufferPointer { g in
-                store[i].value.data.withUnsafeMutableBufferPointer { v in update(name, v, g) }
+                store[i].value.data.withUnsafeMutableBufferPointer { v in update(name, v, g, mask) }
             }
             store.applyMask(i)
         }
     }
+}
+
+/// Zeroes `buffer` where `mask` is 0 (an optimiser's state of pruned elements).
+func clearPruned(_ buffer: inout [Float], mask: [Float]?) {
+    guard let mask else { return }
+    for k in buffer.indices where mask[k] == 0 { buffer[k] = 0 }
 }
 
 /// JSON for optimiser settings.

@@ -33,16 +33,17 @@ public final class SGD: Optimizer {
         stepCount += 1
         let mu = Float(settings.momentum), damp = Float(settings.dampening), decay = Float(settings.weightDecay)
         let nesterov = settings.nesterov
-        parameters.forEachUpdate { name, value, gradient in
+        parameters.forEachUpdate { name, value, gradient, mask in
             if decay != 0 { for k in 0..<value.count { gradient[k] += decay * value[k] } }
             if mu != 0 {
-                if var b = buffers[name] {
-                    for k in 0..<value.count { b[k] = mu * b[k] + (1 - damp) * gradient[k] }
-                    buffers[name] = b
+                var b = buffers.removeValue(forKey: name) ?? []
+                if b.isEmpty {
+                    b = Array(gradient)
                 } else {
-                    buffers[name] = Array(gradient)
+                    for k in 0..<value.count { b[k] = mu * b[k] + (1 - damp) * gradient[k] }
                 }
-                let b = buffers[name]!
+                clearPruned(&b, mask: mask)
+                buffers[name] = b
                 if nesterov {
                     for k in 0..<value.count { gradient[k] += mu * b[k] }
                 } else {
