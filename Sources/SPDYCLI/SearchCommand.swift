@@ -71,6 +71,7 @@ struct SearchCommand: ParsableCommand {
                                                   searchSamples: search.searchSamples, reusePasses: !search.fullPasses, timingRepetitions: 5, timingRounds: 2,
                                                   exclusions: search.exclusions))
         _ = try PipelineSupport.loadTable(timings, layers: run.layers)
+        try database.require(pattern: nil, for: "spdy search")
         try database.validate(against: graph, layers: run.layers)
         guard database.manifest.calibrationFingerprint == calibration.fingerprint else {
             throw CLIError("\(db) was built from another calibration set than \(calib)")
@@ -81,15 +82,15 @@ struct SearchCommand: ParsableCommand {
     }
 }
 
-/// `spdy apply MODEL --db DB --profile P -o pruned.onnx [--gap --calib DIR]`.
+/// `spdy apply MODEL --db DB --profile P -o pruned.onnx [--gap --calib DIR]` (an N:M database needs no profile).
 struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply", abstract: "Write the model pruned to a profile, with the database's reconstructed weights, as ONNX.",
-        discussion: "With --gap the stitched model is fine-tuned by global AdaPrune on --calib before it is written; gAP's state is saved beside the output (OUTPUT.gap-state.safetensors) after every epoch and a rerun resumes from it.")
+        discussion: "A database built with --pattern N:M needs no --profile: every layer in it is applied at its pattern. With --gap the stitched model is fine-tuned by global AdaPrune on --calib before it is written; gAP's state is saved beside the output (OUTPUT.gap-state.safetensors) after every epoch and a rerun resumes from it.")
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The reconstruction database folder.") var db: String
-    @Option(help: "The profile (JSON, or the reference's `<sparsity> <layer>` text).") var profile: String
+    @Option(help: "The profile (JSON, or the reference's `<sparsity> <layer>` text); not needed with an N:M database.") var profile: String?
     @Option(name: .shortAndLong, help: "The pruned ONNX file.") var output: String
     @OptionGroup var gap: GlobalAdaPruneArguments
     @Option(help: "Calibration folder for --gap.") var calib: String?
@@ -106,12 +107,19 @@ struct ApplyCommand: ParsableCommand {
         let database = try ReconstructionDatabase.open(directory: db)
         let layers = try PipelineSupport.prunableLayers(graph, shapes: try model.inputShapes(for: graph))
         try database.validate(against: graph, layers: layers)
-        guard let data = FileManager.default.contents(atPath: profile) else { throw CLIError("\(profile): cannot read") }
         let parsed: Profile
-        if data.first == UInt8(ascii: "{") {
-            parsed = try Profile.decodeJSON(data, file: profile)
+        if let profile {
+            guard let data = FileManager.default.contents(atPath: profile) else { throw CLIError("\(profile): cannot read") }
+            if data.first == UInt8(ascii: "{") {
+                parsed = try Profile.decodeJSON(data, file: profile)
+            } else {
+                parsed = try Profile.parseReferenceText(String(decoding: data, as: UTF8.self), grid: database.manifest.grid, file: profile)
+            }
+        } else if let pattern = database.manifest.pattern {
+            parsed = Profile(grid: pattern.grid, levels: database.manifest.layers.map { (LayerID($0), SparsityLevel(1)) },
+                             method: "\(pattern)-\(database.manifest.method)")
         } else {
-            parsed = try Profile.parseReferenceText(String(decoding: data, as: UTF8.self), grid: database.manifest.grid, file: profile)
+            throw CLIError("\(db) holds unstructured levels: --profile is needed (only an N:M database applies without one)")
         }
         var pruned = try Stitcher.stitch(graph, profile: parsed, database: database)
         var evaluator = ModelEvaluator()
