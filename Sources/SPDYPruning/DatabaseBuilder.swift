@@ -134,7 +134,7 @@ public struct DatabaseBuilder {
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let record = ReconstructionDatabase.LayerRecord(
-                    layer: layer.id, weightShape: layer.weightShape,
+                    formatVersion: ReconstructionDatabase.formatVersion(pattern: pattern), layer: layer.id, weightShape: layer.weightShape,
                     weightFingerprint: ReconstructionDatabase.weightFingerprint(graph: graph, layer: layer.id),
                     calibrationFingerprint: database.manifest.calibrationFingerprint, method: method.rawValue, grid: grid,
                     errors: levels.errors, seconds: seconds, pattern: pattern)

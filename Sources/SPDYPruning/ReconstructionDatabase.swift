@@ -90,21 +90,6 @@ public final class ReconstructionDatabase: @unchecked Sendable {
         public var seconds: Double
         /// The N:M pattern (databases of N:M levels only).
         public var pattern: SparsityPattern?
-
-        /// Creates a record.
-        public init(layer: String, weightShape: [Int], weightFingerprint: String, calibrationFingerprint: String, method: String,
-                    grid: SparsityGrid, errors: [Double], seconds: Double, pattern: SparsityPattern? = nil) {
-            formatVersion = ReconstructionDatabase.formatVersion(pattern: pattern)
-            self.layer = layer
-            self.weightShape = weightShape
-            self.weightFingerprint = weightFingerprint
-            self.calibrationFingerprint = calibrationFingerprint
-            self.method = method
-            self.grid = grid
-            self.errors = errors
-            self.seconds = seconds
-            self.pattern = pattern
-        }
     }
 
     /// A layer as stored: masks and values of every level, in the tensor's element order.
