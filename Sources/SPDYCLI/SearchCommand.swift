@@ -62,6 +62,7 @@ struct SearchCommand: ParsableCommand {
         let graph = try model.loadGraph()
         let calibration = try CalibrationSet(directory: calib, graph: graph)
         let database = try ReconstructionDatabase.open(directory: db)
+        try database.require(pattern: nil, for: "spdy search")
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         let table = try PipelineSupport.loadTable(timings)
         let run = try PipelineRun(graph: graph, modelPath: model.model, calibration: calibration, folder: folder,
@@ -71,7 +72,6 @@ struct SearchCommand: ParsableCommand {
                                                   searchSamples: search.searchSamples, reusePasses: !search.fullPasses, timingRepetitions: 5, timingRounds: 2,
                                                   exclusions: search.exclusions))
         _ = try PipelineSupport.loadTable(timings, layers: run.layers)
-        try database.require(pattern: nil, for: "spdy search")
         try database.validate(against: graph, layers: run.layers)
         guard database.manifest.calibrationFingerprint == calibration.fingerprint else {
             throw CLIError("\(db) was built from another calibration set than \(calib)")
@@ -127,7 +127,8 @@ struct ApplyCommand: ParsableCommand {
         let heldOut = try eval.map { try HeldOutSet(directory: $0, graph: graph, evaluator: evaluator) }
         func report(_ name: String, _ model: Graph) throws {
             guard let result = try heldOut?.evaluate(model) else { return }
-            print(String(format: "held-out %@: loss %.4f", name, result.loss) + (result.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""))
+            print(String(format: "held-out %@: loss %.4f", name, result.loss) + (result.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? "")
+                  + (result.cosine.map { String(format: ", cosine %.5f", $0) } ?? ""))
         }
         try report("dense", graph)
         try report("pruned", pruned)

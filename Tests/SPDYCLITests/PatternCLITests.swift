@@ -73,9 +73,8 @@ struct PatternCLITests {
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(try ONNXModel.load(contentsOf: URL(fileURLWithPath: applied)).initializers
                 == ONNXModel.load(contentsOf: URL(fileURLWithPath: out + "/pruned-2of4-exact.onnx")).initializers)
+        // (The database is checked before the timing table is read: none is needed here.)
         let timings = directory.appendingPathComponent("timings.json").path
-        #expect(try SPDYBinary.run(["time", CLITests.demoModel, "--batch", "4", "--threads", "2", "-o", timings,
-                                    "--repetitions", "1", "--rounds", "1"]).status == 0)
         let search = try SPDYBinary.run(["search", CLITests.demoModel, "--db", db, "--timings", timings, "--speedup", "1.5",
                                          "--calib", calib, "-o", directory.appendingPathComponent("p.json").path])
         #expect(search.status != 0 && search.stderr.contains("N:M 2:4") && search.stderr.contains("spdy search needs an unstructured database"),
