@@ -52,7 +52,8 @@ public struct DatabaseBuilder {
     public var seed: UInt64
     /// The layers the manifest lists, when more than ``layers`` (a build split over processes).
     public var manifestLayers: [String]? = nil
-    /// The N:M pattern of an N:M database (then ``grid`` is `pattern.grid`), nil for the grid's levels.
+    /// The N:M pattern of an N:M database (setting one sets ``grid`` to `pattern.grid`; setting
+    /// nil leaves the grid as it is), nil for the grid's levels.
     public var pattern: SparsityPattern? {
         didSet { if let pattern { grid = pattern.grid } }
     }
