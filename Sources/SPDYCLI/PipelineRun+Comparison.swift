@@ -18,6 +18,11 @@ struct MethodResult: Codable {
     var heldOut: Evaluation?
     var model: String?
     var note: String?
+    /// The N:M pattern of a `spdy prune --pattern` row (no speed target).
+    var pattern: String? = nil
+
+    /// How progress lines name the row: `spdy 2x`, `2:4 exact`.
+    var label: String { pattern != nil ? method : String(format: "%@ %gx", method, target) }
 }
 
 extension PipelineRun {

@@ -17,13 +17,14 @@ extension PipelineRun {
             let output = String(file.dropLast(".onnx".count)) + "-gap.onnx"
             let tuned = try gap.run(dense: graph, sparse: sparse, layers: layers, calibration: calibration, threads: settings.threads,
                                     stateFile: URL(fileURLWithPath: output + ".gap-state.safetensors"),
-                                    label: String(format: "%@ %gx", result.method, result.target))
+                                    label: result.label)
             try ONNXModel.write(tuned, to: URL(fileURLWithPath: output))
             rows.append(MethodResult(method: result.method + "+gap", target: result.target, profile: result.profile,
                                      predictedSpeedup: result.predictedSpeedup, measuredSpeedup: result.measuredSpeedup,
                                      medianMs: result.medianMs, calibration: try oracle.evaluate(tuned),
                                      heldOut: try heldOut?.evaluate(tuned), model: output,
-                                     note: "gAP: \(gap.epochs) epochs, batch \(gap.batch), Adam \(gap.learningRate)"))
+                                     note: "gAP: \(gap.epochs) epochs, batch \(gap.batch), Adam \(gap.learningRate)",
+                                     pattern: result.pattern))
         }
         return rows
     }

@@ -112,6 +112,11 @@ final class PipelineRun {
                 progress.update("database: capturing the inputs of \(count) layers: \(samples)/\(total) samples",
                                 fraction: Double(samples) / Double(total))
             case let .built(layer, index, total, seconds, errors):
+                if let pattern = builder.pattern {
+                    progress.finish(String(format: "database: %d/%d %@ (%.1f s): error %.4f at %@", index, total, layer, seconds,
+                                           errors[1], pattern.description))
+                    return
+                }
                 let grid = builder.grid
                 let at = [0.5, 0.9].map { s in grid.sparsities.firstIndex { $0 >= s } ?? grid.count - 1 }
                 progress.finish(String(format: "database: %d/%d %@ (%.1f s): error %.4f at %.0f%%, %.4f at %.0f%%",

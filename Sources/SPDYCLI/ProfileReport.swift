@@ -29,7 +29,7 @@ enum ProfileReport {
                 text.add([String(format: "%g×", r.target), r.method, "infeasible", "-", "-", "-", "-", "-", "-"])
                 continue
             }
-            text.add([r.method == "dense" ? "-" : String(format: "%g×", r.target), r.method,
+            text.add([r.method == "dense" ? "-" : r.pattern ?? String(format: "%g×", r.target), r.method,
                       f(r.predictedSpeedup, "%.2f×"), f(r.measuredSpeedup, "%.2f×"), f(r.medianMs, "%.3f"),
                       f(r.calibration?.loss, "%.4f"), f(r.calibration?.accuracy.map { 100 * $0 }, "%.2f%%"),
                       f(r.heldOut?.loss, "%.4f"),

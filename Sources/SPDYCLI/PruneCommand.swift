@@ -42,7 +42,8 @@ struct PipelineArguments: ParsableArguments {
     }
 }
 
-/// `spdy prune MODEL --calib DIR --speedup X -o OUT`: every stage, with progress and resumable state.
+/// `spdy prune MODEL --calib DIR --speedup X -o OUT` (or `--pattern N:M`): every stage, with
+/// progress and resumable state.
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
@@ -52,19 +53,32 @@ struct PruneCommand: ParsableCommand {
             so an interrupted run resumes. Several --speedup targets share the timings and the database. \
             The uniform and global-magnitude baselines are reconstructed from the same database and measured \
             alike, so the comparison isolates the profile. With --gap every delivered model is also fine-tuned \
-            by global AdaPrune on the calibration set (rows METHOD+gap, files pruned-METHOD-T-gap.onnx).
+            by global AdaPrune on the calibration set (rows METHOD+gap, files pruned-METHOD-T-gap.onnx). \
+            With --pattern N:M (2:4, 4:8) instead of --speedup there is no search: every prunable layer whose \
+            input channels are a multiple of M is pruned to the pattern (the others stay dense, named), \
+            reconstructed layer-wise in an N:M database (database-NofM/), and compared with the dense model and \
+            the pattern by magnitude without reconstruction; --gap adds the gAP-fine-tuned model. No layer is \
+            excluded by default (--exclude keeps layers dense).
             """)
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Calibration folder: one .npy per model input (first axis = samples), optional labels.npy.") var calib: String
-    @Option(parsing: .singleValue, help: "Target speedup over the dense model (repeatable).") var speedup: [Double]
+    @Option(parsing: .singleValue, help: "Target speedup over the dense model (repeatable).") var speedup: [Double] = []
+    @Option(help: "N:M semi-structured sparsity instead of a speedup target: N of every M consecutive input-channel weights kept (2:4, 4:8).")
+    var pattern: String?
     @Option(name: .shortAndLong, help: "Output folder.") var output: String
     @OptionGroup var pipeline: PipelineArguments
     @OptionGroup var search: SearchArguments
     @OptionGroup var gap: GlobalAdaPruneArguments
 
     func validate() throws {
-        guard !speedup.isEmpty, speedup.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw ValidationError("--speedup must be a positive number") }
+        if let pattern {
+            do { _ = try SparsityPattern(parsing: pattern) } catch { throw ValidationError("--pattern: \(error)") }
+            guard speedup.isEmpty else { throw ValidationError("--pattern and --speedup exclude each other: an N:M run has no speed target") }
+            return
+        }
+        guard !speedup.isEmpty else { throw ValidationError("give --speedup X (repeatable) or --pattern N:M") }
+        guard speedup.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw ValidationError("--speedup must be a positive number") }
     }
 
     func run() throws {
@@ -72,6 +86,11 @@ struct PruneCommand: ParsableCommand {
         let calibration = try CalibrationSet(directory: calib, graph: graph)
         var pipeline = self.pipeline
         pipeline.batch = model.batch ?? 64
+        if let pattern {
+            try Self.prune(graph: graph, modelPath: model.model, calibration: calibration, pattern: try SparsityPattern(parsing: pattern),
+                           folder: output, pipeline: pipeline, search: search, gap: gap)
+            return
+        }
         try Self.prune(graph: graph, modelPath: model.model, calibration: calibration, targets: speedup, folder: output,
                        pipeline: pipeline, search: search, gap: gap)
     }
@@ -93,12 +112,7 @@ struct PruneCommand: ParsableCommand {
         let table = try run.timings()
         let database = try run.database()
         let oracle = try run.lossOracle(database: database)
-        let evaluator = ModelEvaluator(batchSize: ModelEvaluator.batchSize(for: calibration), options: run.engineOptions)
-        let heldOut = try pipeline.eval.map { try HeldOutSet(directory: $0, graph: graph, evaluator: evaluator) }
-        let shapes = calibration.shapes(batch: pipeline.batch)
-        let measurement = SpeedupMeasurement(feeds: SyntheticInputs.make(for: graph, shapes: shapes), inputShapes: shapes,
-                                             options: run.engineOptions, rounds: pipeline.measureRounds,
-                                             minimumSeconds: pipeline.measureSeconds)
+        let (heldOut, measurement) = try evaluation(run: run, pipeline: pipeline)
         var rows: [MethodResult] = []
         var dense: MethodResult? = nil
         let methods = pipeline.noBaselines ? ["spdy"] : ["spdy", "uniform", "global-magnitude"]
@@ -120,6 +134,41 @@ struct PruneCommand: ParsableCommand {
         let report = try RunReport.write(folder: folder, model: modelPath, table: table, dense: dense, results: rows,
                                          excluded: run.excluded, settings: settingsLine)
         printError("report: \(report)")
+    }
+
+    /// The held-out set (with `--eval`) and the end-to-end speed measurement of a run.
+    static func evaluation(run: PipelineRun, pipeline: PipelineArguments) throws -> (HeldOutSet?, SpeedupMeasurement) {
+        let evaluator = ModelEvaluator(batchSize: ModelEvaluator.batchSize(for: run.calibration), options: run.engineOptions)
+        let heldOut = try pipeline.eval.map { try HeldOutSet(directory: $0, graph: run.graph, evaluator: evaluator) }
+        let shapes = run.calibration.shapes(batch: pipeline.batch)
+        let measurement = SpeedupMeasurement(feeds: SyntheticInputs.make(for: run.graph, shapes: shapes), inputShapes: shapes,
+                                             options: run.engineOptions, rounds: pipeline.measureRounds,
+                                             minimumSeconds: pipeline.measureSeconds)
+        return (heldOut, measurement)
+    }
+
+    /// `--pattern`: the N:M database, the dense / magnitude / reconstructed (/ gAP) comparison,
+    /// results.json; no timing table and no search.
+    static func prune(graph: Graph, modelPath: String, calibration: CalibrationSet, pattern: SparsityPattern, folder: String,
+                      pipeline: PipelineArguments, search: SearchArguments, gap: GlobalAdaPruneArguments) throws {
+        let settings = PipelineRun.Settings(
+            threads: pipeline.threads, batch: pipeline.batch, sparsePolicy: .standard,
+            method: DatabaseBuilder.Method(rawValue: pipeline.method)!, seed: search.seed, lossKind: search.lossKind,
+            searchCandidates: search.candidates, searchPatience: search.patience, searchSamples: nil,
+            reusePasses: false, timingRepetitions: pipeline.timingRepetitions, timingRounds: pipeline.timingRounds,
+            exclusions: search.exclusions ?? [])
+        let run = try PipelineRun(graph: graph, modelPath: modelPath, calibration: calibration, folder: folder, settings: settings)
+        let (database, skipped) = try run.database(pattern: pattern)
+        printError("model \(modelPath): \(database.manifest.layers.count) of \(run.layers.count) prunable layers at \(pattern)"
+                   + (run.excluded.isEmpty ? "" : "; excluded: \(run.excluded.map(\.name).sorted().joined(separator: ", "))"))
+        for (layer, reason) in skipped { printError("\(pattern): \(layer.id): \(reason)") }
+        let oracle = try run.lossOracle(database: database)
+        let (heldOut, measurement) = try evaluation(run: run, pipeline: pipeline)
+        let rows = try run.prune(pattern: pattern, database: database, oracle: oracle, heldOut: heldOut,
+                                 measurement: measurement, gap: gap)
+        print(ProfileReport.comparison(rows))
+        try PipelineSupport.write(try PipelineSupport.json(rows), to: run.path("results.json"))
+        printError("results: \(run.path("results.json"))")
     }
 }
 

@@ -62,6 +62,7 @@ struct SearchCommand: ParsableCommand {
         let graph = try model.loadGraph()
         let calibration = try CalibrationSet(directory: calib, graph: graph)
         let database = try ReconstructionDatabase.open(directory: db)
+        try database.require(pattern: nil, for: "spdy search")
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         let table = try PipelineSupport.loadTable(timings)
         let run = try PipelineRun(graph: graph, modelPath: model.model, calibration: calibration, folder: folder,
@@ -81,15 +82,15 @@ struct SearchCommand: ParsableCommand {
     }
 }
 
-/// `spdy apply MODEL --db DB --profile P -o pruned.onnx [--gap --calib DIR]`.
+/// `spdy apply MODEL --db DB --profile P -o pruned.onnx [--gap --calib DIR]` (an N:M database needs no profile).
 struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply", abstract: "Write the model pruned to a profile, with the database's reconstructed weights, as ONNX.",
-        discussion: "With --gap the stitched model is fine-tuned by global AdaPrune on --calib before it is written; gAP's state is saved beside the output (OUTPUT.gap-state.safetensors) after every epoch and a rerun resumes from it.")
+        discussion: "A database built with --pattern N:M needs no --profile: every layer in it is applied at its pattern. With --gap the stitched model is fine-tuned by global AdaPrune on --calib before it is written; gAP's state is saved beside the output (OUTPUT.gap-state.safetensors) after every epoch and a rerun resumes from it.")
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The reconstruction database folder.") var db: String
-    @Option(help: "The profile (JSON, or the reference's `<sparsity> <layer>` text).") var profile: String
+    @Option(help: "The profile (JSON, or the reference's `<sparsity> <layer>` text); not needed with an N:M database.") var profile: String?
     @Option(name: .shortAndLong, help: "The pruned ONNX file.") var output: String
     @OptionGroup var gap: GlobalAdaPruneArguments
     @Option(help: "Calibration folder for --gap.") var calib: String?
@@ -106,14 +107,23 @@ struct ApplyCommand: ParsableCommand {
         let database = try ReconstructionDatabase.open(directory: db)
         let layers = try PipelineSupport.prunableLayers(graph, shapes: try model.inputShapes(for: graph))
         try database.validate(against: graph, layers: layers)
-        let parsed = try PipelineSupport.loadProfile(profile, grid: database.manifest.grid)
+        let parsed: Profile
+        if let profile {
+            parsed = try PipelineSupport.loadProfile(profile, grid: database.manifest.grid)
+        } else if let pattern = database.manifest.pattern {
+            parsed = Profile(grid: pattern.grid, levels: database.manifest.layers.map { (LayerID($0), SparsityLevel(1)) },
+                             method: "\(pattern)-\(database.manifest.method)")
+        } else {
+            throw CLIError("\(db) holds unstructured levels: --profile is needed (only an N:M database applies without one)")
+        }
         var pruned = try Stitcher.stitch(graph, profile: parsed, database: database)
         var evaluator = ModelEvaluator()
         evaluator.options.threads = threads
         let heldOut = try eval.map { try HeldOutSet(directory: $0, graph: graph, evaluator: evaluator) }
         func report(_ name: String, _ model: Graph) throws {
             guard let result = try heldOut?.evaluate(model) else { return }
-            print(String(format: "held-out %@: loss %.4f", name, result.loss) + (result.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""))
+            print(String(format: "held-out %@: loss %.4f", name, result.loss) + (result.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? "")
+                  + (result.cosine.map { String(format: ", cosine %.5f", $0) } ?? ""))
         }
         try report("dense", graph)
         try report("pruned", pruned)

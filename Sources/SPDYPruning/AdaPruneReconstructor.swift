@@ -32,10 +32,8 @@ public struct AdaPruneReconstructor: Sendable {
                             progress: (Int) -> Void = { _ in }) throws -> LayerLevels
     {
         let layout = hessian.layout
-        let d = layout.columns, n = layout.count, rowsPerGroup = layout.rowsPerGroup
-        guard !hessian.batchMatrices.isEmpty else {
-            throw PruningError.numerical(layer: hessian.layer.id, reason: "AdaPrune needs per-batch input statistics (capture with keepBatches)")
-        }
+        let n = layout.count
+        try Self.requireBatches(hessian)
         var generator = SplitMix64(seed: seed)
         var current = weights
         var kept = [Bool](repeating: true, count: n)
@@ -43,8 +41,6 @@ public struct AdaPruneReconstructor: Sendable {
         var values: [[Float]] = [weights]
         var errors: [Double] = [0]
         var survivors = n
-        var delta = [Float](repeating: 0, count: n), gradient = [Float](repeating: 0, count: n)
-        let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
         for level in 1..<grid.count {
             let goal = min(survivors, grid.survivors(level: level, of: n))
             if goal < survivors {
@@ -56,38 +52,7 @@ public struct AdaPruneReconstructor: Sendable {
                 }
                 survivors = goal
             }
-            var m = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n)
-            var step = 0
-            for _ in 0..<epochs {
-                var batches = Array(hessian.batchMatrices.indices)
-                for i in stride(from: batches.count - 1, to: 0, by: -1) {
-                    batches.swapAt(i, generator.nextIndex(below: i + 1))
-                }
-                for b in batches {
-                    for i in 0..<n { delta[i] = current[i] - weights[i] }
-                    let scale = 2 / Float(layout.rows * max(1, hessian.batchVectorCounts[b]))
-                    for group in 0..<layout.groups {
-                        let offset = group * rowsPerGroup * d
-                        delta.withUnsafeBufferPointer { dp in
-                            gradient.withUnsafeMutableBufferPointer { gp in
-                                hessian.batchMatrices[b][group].withUnsafeBufferPointer { hp in
-                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rowsPerGroup), Int32(d), Int32(d),
-                                                scale, dp.baseAddress! + offset, Int32(d), hp.baseAddress, Int32(d),
-                                                0, gp.baseAddress! + offset, Int32(d))
-                                }
-                            }
-                        }
-                    }
-                    step += 1
-                    let correction1 = 1 - Foundation.pow(beta1, Float(step)), correction2 = 1 - Foundation.pow(beta2, Float(step))
-                    for i in 0..<n where kept[i] {
-                        let g = gradient[i]
-                        m[i] = beta1 * m[i] + (1 - beta1) * g
-                        v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                        current[i] -= learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
-                    }
-                }
-            }
+            optimise(&current, kept: kept, dense: weights, hessian: hessian, generator: &generator)
             var levelValues: [Float] = []
             levelValues.reserveCapacity(survivors)
             for i in 0..<n where kept[i] { levelValues.append(current[i]) }
@@ -97,5 +62,68 @@ public struct AdaPruneReconstructor: Sendable {
             progress(level)
         }
         return LayerLevels(layout: layout, removal: removal, values: values, errors: errors)
+    }
+
+    /// The N:M level of a layer: the magnitude mask of `groups` (largest `n` of every `m`), then
+    /// Adam on the survivors as for a grid level. Two levels on `groups.pattern.grid`: dense and
+    /// the pattern.
+    public func reconstruct(weights: [Float], hessian: LayerHessian, groups: PatternGroups) throws -> LayerLevels {
+        let layout = hessian.layout
+        try Self.requireBatches(hessian)
+        var generator = SplitMix64(seed: seed)
+        let kept = groups.magnitudeMask(weights: weights, rows: layout.rows)
+        var current = zip(weights, kept).map { $1 ? $0 : 0 }
+        optimise(&current, kept: kept, dense: weights, hessian: hessian, generator: &generator)
+        let survivors = zip(current, kept).filter(\.1).map(\.0)
+        let error = ReconstructionError.normalised(candidate: current, dense: weights, layout: layout, hessians: hessian.matrices)
+        return LayerLevels(layout: layout, removal: kept.map { $0 ? 2 : 1 }, values: [weights, survivors], errors: [0, error])
+    }
+
+    static func requireBatches(_ hessian: LayerHessian) throws {
+        guard !hessian.batchMatrices.isEmpty else {
+            throw PruningError.numerical(layer: hessian.layer.id, reason: "AdaPrune needs per-batch input statistics (capture with keepBatches)")
+        }
+    }
+
+    /// Adam on the `kept` weights of `current` (the others stay zero), minimising the layer's
+    /// output MSE against `dense` batch by batch for ``epochs`` passes.
+    func optimise(_ current: inout [Float], kept: [Bool], dense weights: [Float], hessian: LayerHessian,
+                  generator: inout SplitMix64) {
+        let layout = hessian.layout
+        let d = layout.columns, n = layout.count, rowsPerGroup = layout.rowsPerGroup
+        var delta = [Float](repeating: 0, count: n), gradient = [Float](repeating: 0, count: n)
+        let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+        var m = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n)
+        var step = 0
+        for _ in 0..<epochs {
+            var batches = Array(hessian.batchMatrices.indices)
+            for i in stride(from: batches.count - 1, to: 0, by: -1) {
+                batches.swapAt(i, generator.nextIndex(below: i + 1))
+            }
+            for b in batches {
+                for i in 0..<n { delta[i] = current[i] - weights[i] }
+                let scale = 2 / Float(layout.rows * max(1, hessian.batchVectorCounts[b]))
+                for group in 0..<layout.groups {
+                    let offset = group * rowsPerGroup * d
+                    delta.withUnsafeBufferPointer { dp in
+                        gradient.withUnsafeMutableBufferPointer { gp in
+                            hessian.batchMatrices[b][group].withUnsafeBufferPointer { hp in
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rowsPerGroup), Int32(d), Int32(d),
+                                            scale, dp.baseAddress! + offset, Int32(d), hp.baseAddress, Int32(d),
+                                            0, gp.baseAddress! + offset, Int32(d))
+                            }
+                        }
+                    }
+                }
+                step += 1
+                let correction1 = 1 - Foundation.pow(beta1, Float(step)), correction2 = 1 - Foundation.pow(beta2, Float(step))
+                for i in 0..<n where kept[i] {
+                    let g = gradient[i]
+                    m[i] = beta1 * m[i] + (1 - beta1) * g
+                    v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                    current[i] -= learningRate * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                }
+            }
+        }
     }
 }

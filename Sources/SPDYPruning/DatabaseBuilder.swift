@@ -8,6 +8,9 @@ import SPDYGraph
 /// each layer's file as soon as it is done. Layers already in the folder are skipped, so an
 /// interrupted build resumes where it stopped. Layers are processed in groups whose input
 /// statistics fit `memoryBudgetBytes`, one calibration pass per group.
+///
+/// With a ``pattern`` the database holds one pruned level per layer instead of the grid's: the
+/// layer's N:M mask and weights reconstructed for it (grid `pattern.grid`: dense and N:M).
 public struct DatabaseBuilder {
     /// Reconstruction methods.
     public enum Method: String, Sendable, CaseIterable {
@@ -49,11 +52,16 @@ public struct DatabaseBuilder {
     public var seed: UInt64
     /// The layers the manifest lists, when more than ``layers`` (a build split over processes).
     public var manifestLayers: [String]? = nil
+    /// The N:M pattern of an N:M database (setting one sets ``grid`` to `pattern.grid`; setting
+    /// nil leaves the grid as it is), nil for the grid's levels.
+    public var pattern: SparsityPattern? {
+        didSet { if let pattern { grid = pattern.grid } }
+    }
 
     /// Creates a builder.
     public init(graph: Graph, modelPath: String, layers: [PrunableLayer], calibration: CalibrationSet,
                 method: Method = .exact, grid: SparsityGrid = .standard, threads: Int = 1, batchSize: Int = 32,
-                memoryBudgetBytes: Int = 4 << 30, seed: UInt64 = 0) {
+                memoryBudgetBytes: Int = 4 << 30, seed: UInt64 = 0, pattern: SparsityPattern? = nil) {
         self.graph = graph
         self.modelPath = modelPath
         self.layers = layers
@@ -64,6 +72,25 @@ public struct DatabaseBuilder {
         self.batchSize = batchSize
         self.memoryBudgetBytes = memoryBudgetBytes
         self.seed = seed
+        self.pattern = pattern
+        if let pattern { self.grid = pattern.grid }
+    }
+
+    /// Splits `layers` into those an N:M `pattern` fits and those it does not (kept dense), with
+    /// the reason for each of the latter.
+    public static func partition(_ layers: [PrunableLayer], graph: Graph, pattern: SparsityPattern) throws
+        -> (fitting: [PrunableLayer], skipped: [(layer: PrunableLayer, reason: String)])
+    {
+        var fitting: [PrunableLayer] = [], skipped: [(PrunableLayer, String)] = []
+        for layer in layers {
+            do {
+                _ = try PatternGroups(pattern: pattern, layer: layer, layout: try WeightLayout(layer: layer, graph: graph))
+                fitting.append(layer)
+            } catch let PruningError.unsupportedLayer(_, reason) {
+                skipped.append((layer, reason))
+            }
+        }
+        return (fitting, skipped)
     }
 
     /// The manifest of the database this builder makes.
@@ -71,7 +98,7 @@ public struct DatabaseBuilder {
         let ids = manifestLayers ?? layers.map(\.id)
         return .init(model: modelPath, modelFingerprint: ReconstructionDatabase.modelFingerprint(graph: graph, layers: ids),
                      calibrationFingerprint: calibration.fingerprint, calibrationSamples: calibration.sampleCount,
-                     method: method.rawValue, grid: grid, layers: ids, tokenMask: calibration.tokenMaskInput)
+                     method: method.rawValue, grid: grid, layers: ids, tokenMask: calibration.tokenMaskInput, pattern: pattern)
     }
 
     /// Builds (or finishes) the database in `directory`.
@@ -94,19 +121,24 @@ public struct DatabaseBuilder {
                 let hessian = hessians[layer.id]!
                 let dense = try Stitcher.weight(layer.id, in: graph)
                 let weights = hessian.layout.matrix(fromTensorOrder: dense.floats)
+                let groups = try pattern.map { try PatternGroups(pattern: $0, layer: layer, layout: hessian.layout) }
                 let levels: LayerLevels
-                switch method {
-                case .exact:
+                switch (method, groups) {
+                case (.exact, nil):
                     levels = try ExactReconstructor(threads: threads).reconstruct(weights: weights, hessian: hessian, grid: grid)
-                case .adaprune:
+                case let (.exact, groups?):
+                    levels = try ExactReconstructor(threads: threads).reconstruct(weights: weights, hessian: hessian, groups: groups)
+                case (.adaprune, nil):
                     levels = try AdaPruneReconstructor(seed: seed).reconstruct(weights: weights, hessian: hessian, grid: grid)
+                case let (.adaprune, groups?):
+                    levels = try AdaPruneReconstructor(seed: seed).reconstruct(weights: weights, hessian: hessian, groups: groups)
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let record = ReconstructionDatabase.LayerRecord(
-                    formatVersion: ReconstructionDatabase.currentFormatVersion, layer: layer.id, weightShape: layer.weightShape,
+                    formatVersion: ReconstructionDatabase.formatVersion(pattern: pattern), layer: layer.id, weightShape: layer.weightShape,
                     weightFingerprint: ReconstructionDatabase.weightFingerprint(graph: graph, layer: layer.id),
                     calibrationFingerprint: database.manifest.calibrationFingerprint, method: method.rawValue, grid: grid,
-                    errors: levels.errors, seconds: seconds)
+                    errors: levels.errors, seconds: seconds, pattern: pattern)
                 try database.write(levels, record: record)
                 done += 1
                 progress(.built(layer: layer.id, index: done, of: total, seconds: seconds, errors: levels.errors))

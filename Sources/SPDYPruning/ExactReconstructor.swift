@@ -58,37 +58,9 @@ public struct ExactReconstructor: Sendable {
         let d = layout.columns, rowCount = layout.rows, n = layout.count
         precondition(weights.count == n, "weights do not match the layout")
         let id = hessian.layer.id
-        var inverses: [[Double]] = []
-        for h in hessian.matrices {
-            var mean = 0.0
-            for i in 0..<d { mean += h[i * d + i] }
-            mean /= Double(d)
-            let lambda = mean > 0 && mean.isFinite ? dampening * mean : 1
-            var inverse = h
-            for i in 0..<d { inverse[i * d + i] += lambda }
-            try Self.invertInPlace(&inverse, d, layer: id)
-            inverses.append(inverse)
-        }
+        let inverses = try dampenedInverses(hessian)
         let schedule = Self.stageCounts(columns: d, grid: grid, ratio: maximumStepRatio)
-        var paths = [RowPath](repeating: RowPath(), count: rowCount)
-        let failures = FailureBox()
-        paths.withUnsafeMutableBufferPointer { pathBuffer in
-            let pathBase = pathBuffer.baseAddress!
-            ThreadPool(threads: threads).parallelChunks(rowCount) { _, rows in
-                var scratch = PathScratch(columns: d)
-                for r in rows {
-                    do {
-                        pathBase[r] = try Self.path(row: Array(weights[(r * d)..<((r + 1) * d)]),
-                                                    inverse: inverses[r / layout.rowsPerGroup], schedule: schedule,
-                                                    scratch: &scratch, layer: id)
-                    } catch {
-                        failures.record(error)
-                        return
-                    }
-                }
-            }
-        }
-        if let failure = failures.first { throw failure }
+        let paths = try rowPaths(weights: weights, layout: layout, inverses: inverses, schedule: schedule, layer: id)
         // Level allocation: advance the row whose next stage costs least per removed weight.
         var stage = [Int](repeating: 0, count: rowCount)
         var survivors = n
@@ -134,6 +106,88 @@ public struct ExactReconstructor: Sendable {
         return LayerLevels(layout: layout, removal: removal, values: values, errors: errors)
     }
 
+    /// The N:M level of a layer: every row walks a greedy OBS path restricted to groups that still
+    /// hold more than `n` weights (``patternStages`` stages, each removing the least salient
+    /// eligible weights), ending with exactly `n` of every `m`; the surviving weights are exact
+    /// for that mask (`w'_M = (H_MM)⁻¹ (H w)_M`). Returns two levels on `groups.pattern.grid`:
+    /// dense and the pattern.
+    public func reconstruct(weights: [Float], hessian: LayerHessian, groups: PatternGroups) throws -> LayerLevels {
+        openblas_set_num_threads(1)
+        let layout = hessian.layout
+        let d = layout.columns, rowCount = layout.rows, n = layout.count
+        precondition(weights.count == n && groups.columns == d, "weights do not match the layout")
+        let id = hessian.layer.id
+        let inverses = try dampenedInverses(hessian)
+        let removals = d / groups.pattern.m * (groups.pattern.m - groups.pattern.n)
+        let stages = max(1, min(removals, Self.patternStages))
+        let schedule = (0...stages).map { d - removals * $0 / stages }
+        let paths = try rowPaths(weights: weights, layout: layout, inverses: inverses, schedule: schedule, layer: id,
+                                 groups: groups)
+        var removal = [UInt8](repeating: 2, count: n)
+        var survivors: [Float] = []
+        var matrix = [Float](repeating: 0, count: n)
+        for r in 0..<rowCount {
+            let p = paths[r]
+            var next = 0
+            for q in 0..<d {
+                if p.removedAt[q] == Int.max {
+                    matrix[r * d + q] = p.values.last![next]
+                    next += 1
+                } else {
+                    removal[r * d + q] = 1
+                }
+            }
+            survivors += p.values.last!
+        }
+        let error = ReconstructionError.normalised(candidate: matrix, dense: weights, layout: layout, hessians: hessian.matrices)
+        return LayerLevels(layout: layout, removal: removal, values: [weights, survivors], errors: [0, error])
+    }
+
+    /// Every row's path, rows in parallel.
+    func rowPaths(weights: [Float], layout: WeightLayout, inverses: [[Double]], schedule: [Int], layer id: String,
+                  groups: PatternGroups? = nil) throws -> [RowPath] {
+        let d = layout.columns, rowCount = layout.rows
+        var paths = [RowPath](repeating: RowPath(), count: rowCount)
+        let failures = FailureBox()
+        paths.withUnsafeMutableBufferPointer { pathBuffer in
+            let pathBase = pathBuffer.baseAddress!
+            ThreadPool(threads: threads).parallelChunks(rowCount) { _, rows in
+                var scratch = PathScratch(columns: d)
+                for r in rows {
+                    do {
+                        pathBase[r] = try Self.path(row: Array(weights[(r * d)..<((r + 1) * d)]),
+                                                    inverse: inverses[r / layout.rowsPerGroup], schedule: schedule,
+                                                    scratch: &scratch, layer: id, groups: groups)
+                    } catch {
+                        failures.record(error)
+                        return
+                    }
+                }
+            }
+        }
+        if let failure = failures.first { throw failure }
+        return paths
+    }
+
+    /// Stages of an N:M path (equal numbers of removals each): finer stages choose the mask more
+    /// like one-at-a-time OBS, at the cost of more inverse updates.
+    static let patternStages = 16
+
+    /// Per group of rows: the inverse of `H + λI`, `λ` = ``dampening`` × mean diagonal.
+    func dampenedInverses(_ hessian: LayerHessian) throws -> [[Double]] {
+        let d = hessian.layout.columns
+        return try hessian.matrices.map { h in
+            var mean = 0.0
+            for i in 0..<d { mean += h[i * d + i] }
+            mean /= Double(d)
+            let lambda = mean > 0 && mean.isFinite ? dampening * mean : 1
+            var inverse = h
+            for i in 0..<d { inverse[i * d + i] += lambda }
+            try Self.invertInPlace(&inverse, d, layer: hessian.layer.id)
+            return inverse
+        }
+    }
+
     /// A row's survivor counts along its path: ratio steps down to the grid's first level, the
     /// grid's levels (with ratio steps between them where they are farther apart), then on to zero
     /// so that rows can give up more than the grid's maximum when others keep more.
@@ -169,8 +223,10 @@ public struct ExactReconstructor: Sendable {
     }
 
     /// The greedy path of one row (`inverse`: the group's dampened inverse Hessian, `d × d`).
+    /// With `groups` (an N:M pattern), a stage only removes weights of groups that still hold
+    /// more than `n`, so the path ends with exactly `n` per group.
     static func path(row: [Float], inverse full: [Double], schedule: [Int], scratch: inout PathScratch,
-                     layer: String) throws -> RowPath
+                     layer: String, groups: PatternGroups? = nil) throws -> RowPath
     {
         let d = row.count
         var path = RowPath()
@@ -183,6 +239,7 @@ public struct ExactReconstructor: Sendable {
         scratch.inverse.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: full, count: d * d) }
         var k = d
         var error = 0.0
+        var quota = [Int](repeating: groups.map { $0.pattern.m - $0.pattern.n } ?? 0, count: groups?.groupsPerRow ?? 0)
         for (stage, count) in schedule.enumerated().dropFirst() {
             let r = k - count
             guard r > 0 else { continue }
@@ -193,7 +250,18 @@ public struct ExactReconstructor: Sendable {
                 let sa = w[a] * w[a] / max(inv[a * k + a], 1e-300), sb = w[b] * w[b] / max(inv[b * k + b], 1e-300)
                 return sa != sb ? sa < sb : a < b
             }
-            let removed = order.prefix(r).sorted()
+            var removed: [Int]
+            if let groups {
+                removed = []
+                for p in order where removed.count < r {
+                    let g = groups.group(ofColumn: alive[p])
+                    if quota[g] > 0 { quota[g] -= 1; removed.append(p) }
+                }
+                precondition(removed.count == r, "the stage schedule asks for more removals than the pattern allows")
+                removed.sort()
+            } else {
+                removed = order.prefix(r).sorted()
+            }
             var isRemoved = [Bool](repeating: false, count: k)
             for p in removed { isRemoved[p] = true }
             let kept = (0..<k).filter { !isRemoved[$0] }

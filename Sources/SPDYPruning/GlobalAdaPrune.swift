@@ -62,8 +62,8 @@ public enum GlobalAdaPrune {
             throw PruningError.globalAdaPrune(file: calibration.directory, reason: "needs epochs ≥ 0, a batch of at least 1 and a positive learning rate")
         }
         let outputs = layers.map(\.output)
-        let teacher = try TrainingExecutor(graph: dense, options: TrainingOptions(threads: settings.threads))
-        let student = try TrainingExecutor(graph: sparse, options: TrainingOptions(
+        let teacher = try TrainingExecutor(graph: truncated(dense, to: outputs), options: TrainingOptions(threads: settings.threads))
+        let student = try TrainingExecutor(graph: truncated(sparse, to: outputs), options: TrainingOptions(
             threads: settings.threads, batchNorm: .frozen, selection: ParameterSelection(roles: trainedRoles)))
         for layer in layers {
             guard let w = student.parameters.value(layer.id) else { continue }
@@ -103,14 +103,37 @@ public enum GlobalAdaPrune {
                                             seconds: Date().timeIntervalSince(start), resumed: resumed))
             resumed = false
         }
-        return student.trainedGraph()
+        var tuned = sparse
+        for (name, tensor) in student.trainedGraph().initializers where tuned.initializers[name] != nil {
+            tuned.initializers[name] = tensor
+        }
+        return tuned
+    }
+
+    /// `graph` cut after the values gAP's loss reads (`outputs` become its outputs, nodes that
+    /// do not lead to them are dropped; initializers and inputs are kept). Nothing after the
+    /// last prunable layer receives a gradient, so a head without a backward rule (MiniLM's L2
+    /// normalisation of the embedding: Max, Div) does not stop training.
+    static func truncated(_ graph: Graph, to outputs: [String]) -> Graph {
+        var needed = Set(outputs)
+        var kept: [Node] = []
+        for node in graph.nodes.reversed() where node.outputs.contains(where: needed.contains) {
+            kept.append(node)
+            for input in node.inputs where !input.isEmpty { needed.insert(input) }
+        }
+        var result = graph
+        result.nodes = kept.reversed()
+        result.outputs = outputs.map { ValueInfo(name: $0, dataType: .float32, shape: nil) }
+        return result
     }
 
     /// gAP's loss of `sparse` against `dense` on `feeds` (no update): Σ over `layers`.
     public static func loss(dense: Graph, sparse: Graph, layers: [PrunableLayer], feeds: [String: Tensor], threads: Int = 1) throws -> Double {
         let outputs = Set(layers.map(\.output))
-        let t = try TrainingExecutor(graph: dense, options: TrainingOptions(threads: threads)).forward(feeds, retaining: outputs, differentiable: false)
-        let s = try TrainingExecutor(graph: sparse, options: TrainingOptions(threads: threads)).forward(feeds, retaining: outputs, differentiable: false)
+        let t = try TrainingExecutor(graph: truncated(dense, to: layers.map(\.output)), options: TrainingOptions(threads: threads))
+            .forward(feeds, retaining: outputs, differentiable: false)
+        let s = try TrainingExecutor(graph: truncated(sparse, to: layers.map(\.output)), options: TrainingOptions(threads: threads))
+            .forward(feeds, retaining: outputs, differentiable: false)
         return try layers.reduce(0) { $0 + (try Loss.normalizedDistance(s.value($1.output)!, target: t.value($1.output)!).value) }
     }
 

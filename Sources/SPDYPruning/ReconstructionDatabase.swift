@@ -13,8 +13,15 @@ import SPDYTensor
 /// per-level errors. Files are written to a temporary name and renamed, so a file that exists is
 /// complete; an interrupted build resumes by skipping the layers whose files are present.
 public final class ReconstructionDatabase: @unchecked Sendable {
-    /// The JSON format version of the manifest and layer metadata.
+    /// The JSON format version of the manifest and layer metadata of an unstructured database
+    /// (the grid's levels). Version 2 adds `pattern`: a database of N:M levels is written as
+    /// version 2, so builds that predate patterns refuse it instead of misreading it.
     public static let currentFormatVersion = 1
+    /// The format version of a database with an N:M `pattern`.
+    public static let patternFormatVersion = 2
+
+    /// The format version a manifest or layer record with `pattern` is written in.
+    public static func formatVersion(pattern: SparsityPattern?) -> Int { pattern == nil ? currentFormatVersion : patternFormatVersion }
 
     /// What the database was built from, and for.
     public struct Manifest: Codable, Sendable, Equatable {
@@ -37,11 +44,15 @@ public final class ReconstructionDatabase: @unchecked Sendable {
         /// The input marking the token positions the layer statistics counted (padding skipped),
         /// or nil when every position counted.
         public var tokenMask: String?
+        /// The N:M pattern of a database whose level 1 is that pattern (grid `pattern.grid`), or
+        /// nil for an unstructured database (the grid's levels).
+        public var pattern: SparsityPattern?
 
         /// Creates a manifest.
         public init(model: String, modelFingerprint: String, calibrationFingerprint: String, calibrationSamples: Int,
-                    method: String, grid: SparsityGrid, layers: [String], tokenMask: String? = nil) {
-            formatVersion = ReconstructionDatabase.currentFormatVersion
+                    method: String, grid: SparsityGrid, layers: [String], tokenMask: String? = nil,
+                    pattern: SparsityPattern? = nil) {
+            formatVersion = ReconstructionDatabase.formatVersion(pattern: pattern)
             self.model = model
             self.modelFingerprint = modelFingerprint
             self.calibrationFingerprint = calibrationFingerprint
@@ -50,7 +61,11 @@ public final class ReconstructionDatabase: @unchecked Sendable {
             self.grid = grid
             self.layers = layers
             self.tokenMask = tokenMask
+            self.pattern = pattern
         }
+
+        /// `"N:M"` or `"unstructured"`.
+        public var kind: String { pattern.map { "N:M \($0)" } ?? "unstructured" }
     }
 
     /// One layer file's metadata.
@@ -73,6 +88,8 @@ public final class ReconstructionDatabase: @unchecked Sendable {
         public var errors: [Double]
         /// Seconds the reconstruction took.
         public var seconds: Double
+        /// The N:M pattern (databases of N:M levels only).
+        public var pattern: SparsityPattern?
     }
 
     /// A layer as stored: masks and values of every level, in the tensor's element order.
@@ -112,8 +129,8 @@ public final class ReconstructionDatabase: @unchecked Sendable {
         do { manifest = try JSONDecoder().decode(Manifest.self, from: data) } catch {
             throw PruningError.database(file: path, reason: "unreadable manifest: \(error)")
         }
-        guard manifest.formatVersion == currentFormatVersion else {
-            throw PruningError.database(file: path, reason: "format version \(manifest.formatVersion); this build reads \(currentFormatVersion)")
+        guard manifest.formatVersion == formatVersion(pattern: manifest.pattern) else {
+            throw PruningError.database(file: path, reason: "format version \(manifest.formatVersion)\(manifest.pattern.map { " with pattern \($0)" } ?? ""); this build reads \(currentFormatVersion) (unstructured) and \(patternFormatVersion) (N:M)")
         }
         return ReconstructionDatabase(directory: directory, manifest: manifest)
     }
@@ -129,7 +146,8 @@ public final class ReconstructionDatabase: @unchecked Sendable {
             var comparable = existing.manifest
             comparable.model = manifest.model
             guard comparable == manifest else {
-                let what = existing.manifest.modelFingerprint != manifest.modelFingerprint ? "another model"
+                let what = existing.manifest.pattern != manifest.pattern ? "\(existing.manifest.kind) levels, not \(manifest.kind) ones"
+                    : existing.manifest.modelFingerprint != manifest.modelFingerprint ? "another model"
                     : existing.manifest.calibrationFingerprint != manifest.calibrationFingerprint ? "another calibration set"
                     : existing.manifest.method != manifest.method ? "method \(existing.manifest.method)"
                     : existing.manifest.grid != manifest.grid ? "another sparsity grid"
@@ -201,11 +219,11 @@ public final class ReconstructionDatabase: @unchecked Sendable {
             throw PruningError.database(file: file, reason: "corrupt: no readable layer metadata")
         }
         func fail(_ reason: String) -> PruningError { .database(file: file, reason: reason) }
-        guard record.formatVersion == Self.currentFormatVersion else { throw fail("format version \(record.formatVersion)") }
+        guard record.formatVersion == Self.formatVersion(pattern: record.pattern) else { throw fail("format version \(record.formatVersion)") }
         guard record.layer == layer else { throw fail("holds layer '\(record.layer)', not '\(layer)'") }
         guard record.calibrationFingerprint == manifest.calibrationFingerprint, record.method == manifest.method,
-              record.grid == manifest.grid else {
-            throw fail("was built with another calibration set, method or grid than the manifest says")
+              record.grid == manifest.grid, record.pattern == manifest.pattern else {
+            throw fail("was built with another calibration set, method, grid or N:M pattern than the manifest says")
         }
         let count = record.weightShape.reduce(1, *)
         guard let removalTensor = decoded.tensors["removal"], removalTensor.dataType == .uint8, removalTensor.count == count else {
@@ -233,6 +251,16 @@ public final class ReconstructionDatabase: @unchecked Sendable {
         cache[layer] = stored
         cacheLock.unlock()
         return stored
+    }
+
+    /// Throws unless the database's kind fits its use: `pattern` nil for uses that pick levels
+    /// on the grid (search, profiles of `spdy prune --speedup`), the same pattern for N:M runs.
+    public func require(pattern expected: SparsityPattern?, for use: String) throws {
+        guard manifest.pattern != expected else { return }
+        let advice = manifest.pattern == nil
+            ? "build one with `spdy database … --pattern \(expected!)` (or let `spdy prune --pattern \(expected!)` build it)"
+            : "it holds one level per layer; use it with `spdy apply --db` (no profile needed) or `spdy prune --pattern \(manifest.pattern!)`"
+        throw PruningError.database(file: directory, reason: "holds \(manifest.kind) levels; \(use) needs \(expected.map { "N:M \($0)" } ?? "an unstructured database"): \(advice)")
     }
 
     /// Checks the database against `graph`: every prunable layer of the manifest is in the graph

@@ -9,8 +9,9 @@ public enum Stitcher {
     /// The model pruned to `profile` from `database`.
     public static func stitch(_ graph: Graph, profile: Profile, database: ReconstructionDatabase) throws -> Graph {
         guard profile.grid == database.manifest.grid else {
+            let kind = database.manifest.pattern.map { "; the database holds N:M \($0) levels (dense or \($0) per layer), not the levels an unstructured profile picks" } ?? ""
             throw PruningError.profile(layer: profile.layers.first?.layer.name ?? "-",
-                                       reason: "the profile's grid differs from the database's (\(database.manifest.grid))")
+                                       reason: "the profile's grid differs from the database's (\(database.manifest.grid))\(kind)")
         }
         var weights: [String: [Float]] = [:]
         for entry in profile.layers where entry.level != .dense {

@@ -49,6 +49,28 @@ struct GlobalAdaPruneTests {
         #expect(tuned.initializers["bn1.weight"] != dense.initializers["bn1.weight"], "normalisation parameters train")
     }
 
+    @Test("a head without a backward rule after the last prunable layer (an embedding's L2 normalisation) does not stop gAP",
+          .enabled(if: FileManager.default.fileExists(atPath: DemoFixture.calibrationPath + "/input.npy"),
+                   "the demo digits are missing: scripts/prepare_fixtures.sh mnist_resnet makes them"))
+    func headWithoutBackward() throws {
+        var (dense, sparse, layers) = try Self.pruned()
+        // output → Max(output, 0.5) as the only graph output (Max has no backward rule).
+        for index in [0, 1] {
+            var graph = index == 0 ? dense : sparse
+            let output = graph.outputs[0].name
+            graph.initializers["floor"] = Tensor(shape: [], floats: [0.5])
+            graph.nodes.append(Node(name: "head/Max", opType: "Max", inputs: [output, "floor"], outputs: ["clipped"], attributes: [:]))
+            graph.outputs = [ValueInfo(name: "clipped", dataType: .float32, shape: nil)]
+            if index == 0 { dense = graph } else { sparse = graph }
+        }
+        let calibration = try DemoFixture.calibration(dense, samples: 32)
+        let settings = GlobalAdaPruneSettings(epochs: 1, batchSize: 16, learningRate: 1e-3, seed: 1, threads: 2)
+        let tuned = try GlobalAdaPrune.run(dense: dense, sparse: sparse, layers: layers, calibration: calibration, settings: settings)
+        #expect(tuned.nodes.map(\.name) == sparse.nodes.map(\.name) && tuned.outputs == sparse.outputs, "the head is kept")
+        #expect(tuned.initializers["layer1.0.conv1.weight"] != sparse.initializers["layer1.0.conv1.weight"])
+        #expect(Self.zeros(tuned, layers) == Self.zeros(sparse, layers))
+    }
+
     @Test("an interrupted run resumes from its state file to the uninterrupted result",
           .enabled(if: FileManager.default.fileExists(atPath: DemoFixture.calibrationPath + "/input.npy"),
                    "the demo digits are missing: scripts/prepare_fixtures.sh mnist_resnet makes them"))
