@@ -84,8 +84,6 @@ struct KernelBenchmark {
     var threads: Int
     var warmup: Int
     var repetitions: Int
-    /// Also time the sparse kernels forced to AVX2 when the CPU's default is wider.
-    var compareAVX2 = true
 
     func run(_ shape: KernelBenchShape, sparsities: [Double], report: (KernelBenchRecord) -> Void) {
         let pool = ThreadPool(threads: threads)
@@ -150,10 +148,10 @@ struct KernelBenchmark {
     }
 
     /// Median milliseconds of the sparse kernel with the default instruction set and, when that
-    /// is not AVX2 and `compareAVX2` is set, forced to AVX2 (alternated, same data).
+    /// is not AVX2, forced to AVX2 (alternated, same data).
     private func timeSparse(_ body: () -> Void) -> (Double, Double?) {
         let chosen = SparseMatrix.instructionSet
-        guard compareAVX2, chosen != .avx2 else { return (time(body), nil) }
+        guard chosen != .avx2 else { return (time(body), nil) }
         var wide: [Double] = [], narrow: [Double] = []
         for _ in 0..<3 {
             wide.append(time(body))
