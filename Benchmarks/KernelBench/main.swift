@@ -128,7 +128,7 @@ do {
     var y = [Float](repeating: 0, count: tokens * outF)
     print("\nsparse Linear \(inF)->\(outF) x\(tokens) at 90%, \(threads) thread(s): ms")
     print("isa      product   +bias  +bias+GELU   GELU alone (1 thread)")
-    for isa in SparseInstructionSet.available {
+    for isa in KernelInstructionSet.available {
         SparseMatrix.instructionSet = isa
         let layer = w.withUnsafeBufferPointer {
             SparseLinear(weight: $0.baseAddress!, inFeatures: inF, outFeatures: outF, transposed: false, threads: threads)

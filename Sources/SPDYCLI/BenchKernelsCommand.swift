@@ -72,7 +72,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let bench = KernelBenchmark(threads: threads, warmup: warmup, repetitions: repetitions)
         var records: [KernelBenchRecord] = []
         if !json {
-            print("sparse kernels: \(SparseMatrix.instructionSet.rawValue) (available: \(SparseInstructionSet.available.map(\.rawValue).joined(separator: ", ")))")
+            print("sparse kernels: \(SparseMatrix.instructionSet.rawValue) (available: \(KernelInstructionSet.available.map(\.rawValue).joined(separator: ", ")))")
             print("layer                                      method     sparsity  dense ms  sparse ms  speedup  dense GF/s  sparse eff GF/s  nnz GF/s  avx2 ms")
         }
         for shape in shapes {

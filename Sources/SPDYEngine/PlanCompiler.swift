@@ -44,14 +44,21 @@ struct PlanCompiler {
     /// Zero-padding nodes folded into the convolution that reads them: conv node index →
     /// (the Pad's input, extra [top, left, bottom, right] padding).
     var padFusions: [Int: (pad: Int, input: String, pads: [Int])] = [:]
+    /// Attention blocks run as one fused step, keyed by the node where the step goes.
+    var attentionFusions: [Int: AttentionFusion] = [:]
 
     mutating func compile() throws {
         for input in graph.inputs {
             if let b = slot(for: input.name).buffer { memory.pin(b) }
         }
         try findPadFusions()
+        try findAttentionFusions()
         for index in analysis.order where !fused.contains(index) {
             let node = graph.nodes[index]
+            if let attention = attentionFusions[index] {
+                emitAttention(attention)
+                continue
+            }
             let outputsConstant = node.outputs.allSatisfy { $0.isEmpty || analysis.values[$0]?.constant != nil }
             if outputsConstant { continue }
             try emit(node, index: index)

@@ -1,20 +1,5 @@
-import CSparseKernels
+import CKernels
 import Foundation
-
-/// Instruction sets of the sparse × dense kernels.
-public enum SparseInstructionSet: String, Sendable, CaseIterable {
-    case avx2, avx512
-
-    /// The widest one this CPU runs, unless the environment variable `SPDY_SPARSE_ISA=avx2` asks
-    /// for AVX2.
-    public static let detected: SparseInstructionSet = {
-        if ProcessInfo.processInfo.environment["SPDY_SPARSE_ISA"] == "avx2" { return .avx2 }
-        return available.contains(.avx512) ? .avx512 : .avx2
-    }()
-
-    /// The instruction sets this CPU can run the kernels with.
-    public static let available: [SparseInstructionSet] = spdy_cpu_has_avx512() == 1 ? [.avx2, .avx512] : [.avx2]
-}
 
 /// The sparse × dense micro-kernels: for each row of a `SparseMatrix`, a tile of output columns
 /// is accumulated in SIMD registers over the row's nonzeros (broadcast the value, load the X row
@@ -33,7 +18,7 @@ extension SparseMatrix {
     /// The instruction set of the sparse kernels: AVX-512F where the CPU has it (16 columns per
     /// vector, masked tails), AVX2/FMA otherwise. `SPDY_SPARSE_ISA=avx2` forces AVX2; benchmarks
     /// switch it to compare both in one run. Set it before running plans, not while they run.
-    nonisolated(unsafe) public static var instructionSet: SparseInstructionSet = .detected
+    nonisolated(unsafe) public static var instructionSet: KernelInstructionSet = .detected
 
     /// Y[r, 0..<width] = epilogue(Σ A[r, k] · X[offset(k) + j]) for r in `rows`; Y row r starts at
     /// `y + (r - rows.lowerBound) · ldy` (so a row range can write into its own slice).
@@ -102,7 +87,7 @@ extension SparseMatrix {
         }
     }
 
-    /// The AVX-512F kernel (C, `CSparseKernels`), epilogue (bias, clamp or GELU) fused there.
+    /// The AVX-512F kernel (C, `CKernels`), epilogue (bias, clamp or GELU) fused there.
     func multiplyTileAVX512(rows: Range<Int>, x: UnsafePointer<Float>, width: Int,
                             y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: KernelEpilogue) {
         spdy_sparse_rows_avx512(UnsafeRawPointer(rowStart).assumingMemoryBound(to: Int64.self), UnsafeRawPointer(entries),

@@ -5,8 +5,8 @@ import SPDYKernels
 /// instruction set this CPU runs (AVX2, and AVX-512F where present). Serialized: the
 /// instruction set is process-wide.
 @Suite(.serialized) struct SparseKernelTests {
-    @Test(arguments: [1, 2], SparseInstructionSet.available)
-    func everyKernelEqualsItsTwin(threads: Int, instructionSet: SparseInstructionSet) {
+    @Test(arguments: [1, 2], KernelInstructionSet.available)
+    func everyKernelEqualsItsTwin(threads: Int, instructionSet: KernelInstructionSet) {
         let saved = SparseMatrix.instructionSet
         SparseMatrix.instructionSet = instructionSet
         defer { SparseMatrix.instructionSet = saved }

@@ -1,0 +1,27 @@
+import SPDYKernels
+
+/// A whole attention block (scores, scale, mask, softmax, context, and the transposes into and
+/// out of heads) on `FusedAttention`; q, k, v and the output are [batch × tokens × heads·depth].
+final class AttentionStep: PlanStep {
+    let nodeName: String
+    let attention: FusedAttention
+    let q: Int, k: Int, v: Int, mask: Int?, output: Int
+
+    init(nodeName: String, attention: FusedAttention, q: Int, k: Int, v: Int, mask: Int?, output: Int) {
+        self.nodeName = nodeName
+        self.attention = attention
+        self.q = q; self.k = k; self.v = v; self.mask = mask; self.output = output
+    }
+
+    var kernel: String {
+        let a = attention
+        return "Attention fused[\(a.batch)x\(a.heads)] \(a.queryLength)x\(a.keyLength)x\(a.depth)\(mask != nil ? "+mask" : "")"
+    }
+    var readBuffers: [Int] { [q, k, v] + (mask.map { [$0] } ?? []) }
+    var writtenBuffers: [Int] { [output] }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        attention.run(q: memory.pointer(q), k: memory.pointer(k), v: memory.pointer(v),
+                      mask: mask.map { UnsafePointer(memory.pointer($0)) }, out: memory.pointer(output), pool: pool)
+    }
+}

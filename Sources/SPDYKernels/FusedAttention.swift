@@ -1,0 +1,233 @@
+import CKernels
+
+/// Scaled-dot-product attention, fused per head: out = softmax(scale · Q·Kᵀ + mask) · V, with
+/// the softmax applied to blocks of four score rows while they are in L1. The [queries × keys]
+/// score matrix is never written out, and Q, K, V and the output stay in the layout the Linear
+/// layers around attention use, [batch × tokens × heads·depth]: the reshapes and transposes into
+/// heads of an exported BERT graph become strides.
+///
+/// The mask is additive, broadcast like an ONNX `Add` operand: element (b, h, i, j) is read at
+/// `b · batchStride + h · headStride + i · rowStride + j` (strides 0 where the mask broadcasts).
+/// Heads (and, with fewer heads than threads, blocks of query rows) run in parallel; each thread
+/// transposes its head's keys into scratch. AVX-512F in C where the CPU has it
+/// (`spdy_attention_head_avx512`), the `SIMD8` twin below elsewhere.
+public final class FusedAttention: @unchecked Sendable {
+    /// Where the mask's elements are, in floats; the column (key) stride is 1.
+    public struct MaskLayout: Sendable, Equatable {
+        public var batchStride: Int, headStride: Int, rowStride: Int
+        public init(batchStride: Int, headStride: Int, rowStride: Int) {
+            self.batchStride = batchStride; self.headStride = headStride; self.rowStride = rowStride
+        }
+
+        /// The strides of a mask of shape `shape` broadcast (NumPy rules) to `scores`
+        /// ([B, H, Sq, Sk]); nil when it does not broadcast or its last dimension is not Sk.
+        public init?(broadcasting shape: [Int], to scores: [Int]) {
+            guard scores.count == 4, shape.count <= 4, shape.last == scores[3] else { return nil }
+            let full = [Int](repeating: 1, count: 4 - shape.count) + shape
+            var strides = [Int](repeating: 0, count: 4), stride = 1
+            for d in (0..<4).reversed() {
+                guard full[d] == scores[d] || full[d] == 1 else { return nil }
+                strides[d] = full[d] == 1 ? 0 : stride
+                stride *= full[d]
+            }
+            self.init(batchStride: strides[0], headStride: strides[1], rowStride: strides[2])
+        }
+    }
+
+    public let batch: Int, heads: Int, queryLength: Int, keyLength: Int, depth: Int
+    public let scale: Float
+    public let maskLayout: MaskLayout?
+    let scratch: ThreadScratch
+
+    public init(batch: Int, heads: Int, queryLength: Int, keyLength: Int, depth: Int, scale: Float,
+                maskLayout: MaskLayout?, threads: Int) {
+        self.batch = batch; self.heads = heads
+        self.queryLength = queryLength; self.keyLength = keyLength; self.depth = depth
+        self.scale = scale
+        self.maskLayout = maskLayout
+        scratch = ThreadScratch(floatsPerThread: Int(spdy_attention_scratch(Int64(keyLength), Int64(depth))), threads: threads)
+    }
+
+    /// Floats between consecutive tokens of Q, K, V and the output.
+    public var rowStride: Int { heads * depth }
+
+    /// Runs every head: q and out are [batch × queryLength × heads·depth], k and v
+    /// [batch × keyLength × heads·depth]; `mask` is nil exactly when `maskLayout` is.
+    /// `instructionSet` defaults to the sparse kernels' (`SparseMatrix.instructionSet`).
+    public func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
+                    out: UnsafeMutablePointer<Float>, pool: ThreadPool,
+                    instructionSet: KernelInstructionSet = SparseMatrix.instructionSet) {
+        precondition((mask == nil) == (maskLayout == nil), "mask and mask layout go together")
+        let items = batch * heads
+        guard items > 0, queryLength > 0 else { return }
+        // Fewer heads than threads: split query rows too, in blocks of at least four rows.
+        let blocks = items >= 2 * pool.threads ? 1 : min(max(1, queryLength / 4), (2 * pool.threads + items - 1) / items)
+        let ld = rowStride, avx512 = instructionSet == .avx512
+        pool.parallelChunks(items * blocks) { thread, range in
+            let scratch = self.scratch[thread]
+            for item in range {
+                let head = item / blocks, block = item % blocks
+                let b = head / self.heads, h = head % self.heads
+                let rows = (self.queryLength * block / blocks)..<(self.queryLength * (block + 1) / blocks)
+                let qh = q + (b * self.queryLength + rows.lowerBound) * ld + h * self.depth
+                let kh = k + b * self.keyLength * ld + h * self.depth, vh = v + b * self.keyLength * ld + h * self.depth
+                let oh = out + (b * self.queryLength + rows.lowerBound) * ld + h * self.depth
+                var mh: UnsafePointer<Float>? = nil, maskLd = 0
+                if let mask, let layout = self.maskLayout {
+                    mh = mask + b * layout.batchStride + h * layout.headStride + rows.lowerBound * layout.rowStride
+                    maskLd = layout.rowStride
+                }
+                if avx512 {
+                    spdy_attention_head_avx512(qh, Int64(ld), kh, Int64(ld), vh, Int64(ld), Int64(rows.count),
+                                               Int64(self.keyLength), Int64(self.depth), self.scale, mh, Int64(maskLd),
+                                               oh, Int64(ld), scratch)
+                } else {
+                    Self.head(q: qh, k: kh, v: vh, ld: ld, queries: rows.count, keys: self.keyLength, depth: self.depth,
+                              scale: self.scale, mask: mh, maskLd: maskLd, out: oh, scratch: scratch)
+                }
+            }
+        }
+    }
+
+    // MARK: The SIMD8 kernel (same blocking as the C one, eight lanes)
+
+    typealias Vector = SIMD8<Float>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+
+    @inline(__always)
+    static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
+
+    /// One head; q, k, v and out rows are `ld` floats apart, mask rows `maskLd`.
+    static func head(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, queries: Int,
+                     keys: Int, depth: Int, scale: Float, mask: UnsafePointer<Float>?, maskLd: Int,
+                     out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let skp = (keys + 15) / 16 * 16
+        let kt = scratch, s = scratch + depth * skp
+        for j in 0..<keys { for d in 0..<depth { kt[d * skp + j] = k[j * ld + d] } }
+        for d in 0..<depth { for j in keys..<skp { kt[d * skp + j] = 0 } }
+        var i = 0
+        while i < queries {
+            let rows = queries - i >= 4 ? 4 : 1
+            let qi = q + i * ld
+            if rows == 4 { scores4(q: qi, ldq: ld, kt: kt, skp: skp, depth: depth, s: s) } else { scores1(q: qi, kt: kt, skp: skp, depth: depth, s: s) }
+            var inv = (Float(0), Float(0), Float(0), Float(0))
+            inv.0 = softmaxRow(s, keys: keys, scale: scale, mask: mask.map { $0 + i * maskLd })
+            if rows == 4 {
+                inv.1 = softmaxRow(s + skp, keys: keys, scale: scale, mask: mask.map { $0 + (i + 1) * maskLd })
+                inv.2 = softmaxRow(s + 2 * skp, keys: keys, scale: scale, mask: mask.map { $0 + (i + 2) * maskLd })
+                inv.3 = softmaxRow(s + 3 * skp, keys: keys, scale: scale, mask: mask.map { $0 + (i + 3) * maskLd })
+                context4(p: s, skp: skp, v: v, ldv: ld, keys: keys, depth: depth, inv: inv, out: out + i * ld, ldo: ld)
+            } else {
+                context1(p: s, v: v, ldv: ld, keys: keys, depth: depth, inv: inv.0, out: out + i * ld)
+            }
+            i += rows
+        }
+    }
+
+    /// Scores of four query rows, 16 keys per pass (eight accumulators).
+    @inline(__always)
+    static func scores4(q: UnsafePointer<Float>, ldq: Int, kt: UnsafePointer<Float>, skp: Int, depth: Int, s: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j < skp {
+            var a0 = Vector(), b0 = Vector(), a1 = Vector(), b1 = Vector()
+            var a2 = Vector(), b2 = Vector(), a3 = Vector(), b3 = Vector()
+            var kp = kt + j
+            for d in 0..<depth {
+                let k0 = load(kp), k1 = load(kp + 8)
+                let q0 = Vector(repeating: q[d]), q1 = Vector(repeating: q[ldq + d])
+                let q2 = Vector(repeating: q[2 * ldq + d]), q3 = Vector(repeating: q[3 * ldq + d])
+                a0.addProduct(q0, k0); b0.addProduct(q0, k1)
+                a1.addProduct(q1, k0); b1.addProduct(q1, k1)
+                a2.addProduct(q2, k0); b2.addProduct(q2, k1)
+                a3.addProduct(q3, k0); b3.addProduct(q3, k1)
+                kp += skp
+            }
+            store(a0, s + j); store(b0, s + j + 8)
+            store(a1, s + skp + j); store(b1, s + skp + j + 8)
+            store(a2, s + 2 * skp + j); store(b2, s + 2 * skp + j + 8)
+            store(a3, s + 3 * skp + j); store(b3, s + 3 * skp + j + 8)
+            j += 16
+        }
+    }
+
+    /// Scores of one query row.
+    static func scores1(q: UnsafePointer<Float>, kt: UnsafePointer<Float>, skp: Int, depth: Int, s: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j < skp {
+            var a = Vector(), b = Vector()
+            for d in 0..<depth {
+                let x = Vector(repeating: q[d])
+                a.addProduct(x, load(kt + d * skp + j)); b.addProduct(x, load(kt + d * skp + j + 8))
+            }
+            store(a, s + j); store(b, s + j + 8)
+            j += 16
+        }
+    }
+
+    /// In place: s[j] ← exp(scale · s[j] + mask[j] − max) for j < keys; returns 1 / Σ.
+    @inline(__always)
+    static func softmaxRow(_ s: UnsafeMutablePointer<Float>, keys: Int, scale: Float, mask: UnsafePointer<Float>?) -> Float {
+        if let mask {
+            for j in 0..<keys { s[j] = s[j] * scale + mask[j] }
+        } else {
+            for j in 0..<keys { s[j] *= scale }
+        }
+        let m = VectorMath.maximum(s, count: keys)
+        VectorMath.exp(s, s, count: keys, minus: m)
+        return 1 / VectorMath.sum(s, count: keys)
+    }
+
+    /// out[r, :] = inv.r · Σ_j p[r, j] · v[j, :] for four rows: 16 value columns per pass, then 8,
+    /// then scalar.
+    @inline(__always)
+    static func context4(p: UnsafePointer<Float>, skp: Int, v: UnsafePointer<Float>, ldv: Int, keys: Int, depth: Int,
+                         inv: (Float, Float, Float, Float), out: UnsafeMutablePointer<Float>, ldo: Int) {
+        let (p0, p1, p2, p3) = (p, p + skp, p + 2 * skp, p + 3 * skp)
+        var c = 0
+        while c + 16 <= depth {
+            var a0 = Vector(), b0 = Vector(), a1 = Vector(), b1 = Vector()
+            var a2 = Vector(), b2 = Vector(), a3 = Vector(), b3 = Vector()
+            var vp = v + c
+            for j in 0..<keys {
+                let v0 = load(vp), v1 = load(vp + 8)
+                let x0 = Vector(repeating: p0[j]), x1 = Vector(repeating: p1[j])
+                let x2 = Vector(repeating: p2[j]), x3 = Vector(repeating: p3[j])
+                a0.addProduct(x0, v0); b0.addProduct(x0, v1)
+                a1.addProduct(x1, v0); b1.addProduct(x1, v1)
+                a2.addProduct(x2, v0); b2.addProduct(x2, v1)
+                a3.addProduct(x3, v0); b3.addProduct(x3, v1)
+                vp += ldv
+            }
+            store(a0 * inv.0, out + c); store(b0 * inv.0, out + c + 8)
+            store(a1 * inv.1, out + ldo + c); store(b1 * inv.1, out + ldo + c + 8)
+            store(a2 * inv.2, out + 2 * ldo + c); store(b2 * inv.2, out + 2 * ldo + c + 8)
+            store(a3 * inv.3, out + 3 * ldo + c); store(b3 * inv.3, out + 3 * ldo + c + 8)
+            c += 16
+        }
+        if c < depth {
+            for (r, scale) in [inv.0, inv.1, inv.2, inv.3].enumerated() {
+                context1(p: p + r * skp, v: v + c, ldv: ldv, keys: keys, depth: depth - c, inv: scale, out: out + r * ldo + c)
+            }
+        }
+    }
+
+    /// out[:] = inv · Σ_j p[j] · v[j, :] for one row.
+    static func context1(p: UnsafePointer<Float>, v: UnsafePointer<Float>, ldv: Int, keys: Int, depth: Int, inv: Float,
+                         out: UnsafeMutablePointer<Float>) {
+        var c = 0
+        while c + 8 <= depth {
+            var a = Vector()
+            for j in 0..<keys { a.addProduct(Vector(repeating: p[j]), load(v + j * ldv + c)) }
+            store(a * inv, out + c)
+            c += 8
+        }
+        while c < depth {
+            var a: Float = 0
+            for j in 0..<keys { a += p[j] * v[j * ldv + c] }
+            out[c] = a * inv
+            c += 1
+        }
+    }
+}

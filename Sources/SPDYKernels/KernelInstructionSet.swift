@@ -1,0 +1,19 @@
+import CKernels
+import Foundation
+
+/// Instruction sets of the kernels that have an AVX-512 variant in C (`CKernels`): the sparse ×
+/// dense products and fused attention. AVX2 means the Swift `SIMD8` code (AVX2/FMA on x86_64,
+/// NEON on arm64).
+public enum KernelInstructionSet: String, Sendable, CaseIterable {
+    case avx2, avx512
+
+    /// The widest one this CPU runs, unless the environment variable `SPDY_SPARSE_ISA=avx2` asks
+    /// for AVX2.
+    public static let detected: KernelInstructionSet = {
+        if ProcessInfo.processInfo.environment["SPDY_SPARSE_ISA"] == "avx2" { return .avx2 }
+        return available.contains(.avx512) ? .avx512 : .avx2
+    }()
+
+    /// The instruction sets this CPU can run the kernels with.
+    public static let available: [KernelInstructionSet] = spdy_cpu_has_avx512() == 1 ? [.avx2, .avx512] : [.avx2]
+}
