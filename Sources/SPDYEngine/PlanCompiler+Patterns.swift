@@ -94,3 +94,32 @@ extension PlanCompiler {
         return true
     }
 }
+
+extension PlanCompiler {
+    /// Gather on axis 0 from a constant float table with runtime integer indices.
+    mutating func emitGatherRows(_ node: Node) -> Bool {
+        guard let table = constant(node.input(0)), table.dataType == .float32, table.rank >= 1,
+              let ids = node.input(1), constant(ids) == nil, type(ids).dataType.isInteger,
+              (try? node.int("axis", default: 0)) == 0 else { return false }
+        guard let indices = slot(for: ids).tensor, let output = slot(for: node.outputs[0]).buffer else { return false }
+        steps.append(GatherRowsStep(nodeName: node.name, table: table, indices: indices, output: output))
+        return true
+    }
+
+    /// Where with a runtime boolean condition and float operands.
+    mutating func emitWhere(_ node: Node) -> Bool {
+        guard node.inputs.count == 3, let c = node.input(0), constant(c) == nil, type(c).dataType == .bool,
+              let x = node.input(1), let y = node.input(2),
+              type(x).dataType == .float32, type(y).dataType == .float32 else { return false }
+        let out = type(node.outputs[0]).shape
+        func indices(_ name: String) -> [Int]? {
+            type(name).shape == out ? nil : Broadcast.sourceIndices(from: type(name).shape, to: out)
+        }
+        guard let condition = slot(for: c).tensor, let xb = slot(for: x).buffer, let yb = slot(for: y).buffer,
+              let output = slot(for: node.outputs[0]).buffer else { return false }
+        steps.append(WhereStep(nodeName: node.name, condition: condition, conditionIndices: indices(c), x: xb,
+                               xIndices: indices(x), y: yb, yIndices: indices(y), count: type(node.outputs[0]).count,
+                               output: output))
+        return true
+    }
+}

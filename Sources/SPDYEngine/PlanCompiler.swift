@@ -173,6 +173,10 @@ struct PlanCompiler {
             return
         case "Concat" where floatIn:
             if try emitConcat(node) { return }
+        case "Gather":
+            if emitGatherRows(node) { return }
+        case "Where":
+            if emitWhere(node) { return }
         default:
             break
         }

@@ -1,0 +1,80 @@
+import SPDYGraph
+import SPDYKernels
+import SPDYTensor
+
+/// `Gather` along axis 0 of a constant float table at runtime integer indices (embedding
+/// lookups): one row copy per index, no per-run copy of the table.
+final class GatherRowsStep: PlanStep {
+    let nodeName: String
+    /// The table, [rows × rowSize] flattened.
+    let table: Tensor
+    let rows: Int, rowSize: Int
+    /// The indices' tensor slot in `PlanMemory.tensors`.
+    let indices: Int
+    let output: Int
+
+    init(nodeName: String, table: Tensor, indices: Int, output: Int) {
+        self.nodeName = nodeName
+        self.table = table
+        rows = table.shape[0]
+        rowSize = table.count / max(table.shape[0], 1)
+        self.indices = indices
+        self.output = output
+    }
+
+    var kernel: String { "Gather rows[\(rows)x\(rowSize)]" }
+    var readBuffers: [Int] { [] }
+    var writtenBuffers: [Int] { [output] }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        guard let ids = memory.tensors[indices]?.integers else { preconditionFailure("Gather indices not loaded") }
+        let y = memory.pointer(output)
+        let (rows, rowSize) = (rows, rowSize)
+        try table.withUnsafeFloats { t in
+            for (i, raw) in ids.enumerated() {
+                let r = Int(raw) < 0 ? Int(raw) + rows : Int(raw)
+                guard r >= 0, r < rows else {
+                    throw GraphError.shapeMismatch(node: nodeName, opType: "Gather",
+                                                   reason: "index \(raw) is out of range [\(-rows), \(rows - 1)] on axis 0")
+                }
+                (y + i * rowSize).update(from: t.baseAddress! + r * rowSize, count: rowSize)
+            }
+        }
+    }
+}
+
+/// `Where(condition, x, y)` with a runtime boolean condition and float operands (attention
+/// masks); constant operands are pinned buffers. Broadcasting by flat source indices computed at
+/// compile time (nil for an operand of the output's shape).
+final class WhereStep: PlanStep {
+    let nodeName: String
+    let condition: Int
+    let conditionIndices: [Int]?
+    let x: Int, xIndices: [Int]?
+    let y: Int, yIndices: [Int]?
+    let count: Int
+    let output: Int
+
+    init(nodeName: String, condition: Int, conditionIndices: [Int]?, x: Int, xIndices: [Int]?, y: Int, yIndices: [Int]?,
+         count: Int, output: Int) {
+        self.nodeName = nodeName
+        self.condition = condition
+        self.conditionIndices = conditionIndices
+        self.x = x; self.xIndices = xIndices
+        self.y = y; self.yIndices = yIndices
+        self.count = count
+        self.output = output
+    }
+
+    var kernel: String { "Where[\(count)]" }
+    var readBuffers: [Int] { [x, y] }
+    var writtenBuffers: [Int] { [output] }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        guard let cond = memory.tensors[condition]?.bools else { preconditionFailure("Where condition not loaded") }
+        let out = memory.pointer(output), px = memory.pointer(x), py = memory.pointer(y)
+        for i in 0..<count {
+            out[i] = cond[conditionIndices?[i] ?? i] ? px[xIndices?[i] ?? i] : py[yIndices?[i] ?? i]
+        }
+    }
+}
