@@ -49,24 +49,34 @@ extension PlanCompiler {
 
     /// LayerNorm over the last axis as torch exports it below opset 17:
     /// mean = ReduceMean(x); d = x − mean; var = ReduceMean(d^2); y = d / √(var + ε) · γ + β.
-    mutating func emitDecomposedLayerNorm(_ reduce: Node, index: Int) throws -> Bool {
-        guard options.fuse, let x = reduce.input(0) else { return false }
+    /// A LayerNorm found in the graph: the nodes it covers, its input and output, its parameters.
+    struct LayerNormMatch {
+        var nodes: [Int]
+        var input: String, output: String
+        var width: Int, epsilon: Float
+        var scale: [Float], bias: [Float]
+    }
+
+    /// LayerNorm decomposed as ReduceMean → Sub → Pow 2 → ReduceMean → Add ε → Sqrt → Div, with
+    /// an optional constant Mul (scale) and Add (bias), starting at the ReduceMean `reduce`.
+    func matchDecomposedLayerNorm(_ reduce: Node, index: Int) -> LayerNormMatch? {
+        guard options.fuse, let x = reduce.input(0) else { return nil }
         let xt = type(x)
         let rank = xt.shape.count
         guard rank >= 1, xt.dataType == .float32, reduceAxes(reduce, rank: rank) == [rank - 1],
               (try? reduce.int("keepdims", default: 1)) == 1,
-              let sub = sole(reduce.outputs[0], "Sub"), sub.node.inputs == [x, reduce.outputs[0]] else { return false }
+              let sub = sole(reduce.outputs[0], "Sub"), sub.node.inputs == [x, reduce.outputs[0]] else { return nil }
         let d = sub.node.outputs[0]
         guard let users = consumers[d], users.count == 2, !graphOutputs.contains(d), !options.observed.contains(d),
               let powIndex = users.first(where: { graph.nodes[$0].opType == "Pow" }),
-              let divIndex = users.first(where: { graph.nodes[$0].opType == "Div" }) else { return false }
+              let divIndex = users.first(where: { graph.nodes[$0].opType == "Div" }) else { return nil }
         let pow = graph.nodes[powIndex], div = graph.nodes[divIndex]
         guard pow.inputs.first == d, scalarOperand(pow, other: d) == 2,
               let reduce2 = sole(pow.outputs[0], "ReduceMean"), reduceAxes(reduce2.node, rank: rank) == [rank - 1],
               let addEps = sole(reduce2.node.outputs[0], "Add"),
               let eps = scalarOperand(addEps.node, other: reduce2.node.outputs[0]),
               let sqrt = sole(addEps.node.outputs[0], "Sqrt"),
-              div.inputs == [d, sqrt.node.outputs[0]], soleConsumer(sqrt.node.outputs[0]) == divIndex else { return false }
+              div.inputs == [d, sqrt.node.outputs[0]], soleConsumer(sqrt.node.outputs[0]) == divIndex else { return nil }
         let width = xt.shape[rank - 1]
         var nodes = [index, sub.index, powIndex, reduce2.index, addEps.index, sqrt.index, divIndex]
         var output = div.outputs[0]
@@ -87,11 +97,53 @@ extension PlanCompiler {
                 }
             }
         }
-        guard type(output).shape == xt.shape else { return false }
-        fused.formUnion(nodes)
-        steps.append(LayerNormStep(nodeName: reduce.name, rows: xt.count / max(width, 1), width: width, epsilon: eps,
-                                   scale: scale, bias: bias, input: slot(for: x).buffer!, output: slot(for: output).buffer!))
+        guard type(output).shape == xt.shape else { return nil }
+        return LayerNormMatch(nodes: nodes, input: x, output: output, width: width, epsilon: eps, scale: scale, bias: bias)
+    }
+
+    mutating func emitDecomposedLayerNorm(_ reduce: Node, index: Int) throws -> Bool {
+        guard let m = matchDecomposedLayerNorm(reduce, index: index) else { return false }
+        fused.formUnion(m.nodes)
+        emitLayerNormStep(nodeName: reduce.name, input: m.input, output: m.output, width: m.width, epsilon: m.epsilon,
+                          scale: m.scale, bias: m.bias)
         return true
+    }
+
+    /// A LayerNorm step; when its input is a residual sum found by `findResidualLayerNorms`,
+    /// the step adds the two operands itself.
+    mutating func emitLayerNormStep(nodeName: String, input: String, output: String, width: Int, epsilon: Float,
+                                    scale: [Float], bias: [Float]) {
+        let rows = type(input).count / max(width, 1)
+        let operands = residualSums[input]
+        steps.append(LayerNormStep(nodeName: nodeName, rows: rows, width: width, epsilon: epsilon, scale: scale, bias: bias,
+                                   input: slot(for: operands?.a ?? input).buffer!,
+                                   residual: operands.map { slot(for: $0.b).buffer! }, output: slot(for: output).buffer!))
+    }
+
+    /// Residual connections: `Add(a, b)` of two runtime tensors of one shape read only by a
+    /// LayerNorm (native or decomposed). The Add is folded into the LayerNorm step.
+    mutating func findResidualLayerNorms() {
+        guard options.fuse else { return }
+        let producers = graph.producers
+        for index in analysis.order {
+            let node = graph.nodes[index]
+            let covered: Set<Int>, x: String
+            if node.opType == "ReduceMean", let m = matchDecomposedLayerNorm(node, index: index) {
+                (covered, x) = (Set(m.nodes), m.input)
+            } else if node.opType == "LayerNormalization", let input = node.input(0), layerNormParameters(node) != nil {
+                (covered, x) = ([index], input)
+            } else {
+                continue
+            }
+            guard !graphOutputs.contains(x), !options.observed.contains(x), let users = consumers[x],
+                  Set(users).isSubset(of: covered), let p = producers[x], graph.nodes[p].opType == "Add" else { continue }
+            let add = graph.nodes[p]
+            guard add.inputs.count == 2, add.inputs[0] != add.inputs[1],
+                  add.inputs.allSatisfy({ type($0).shape == type(x).shape && type($0).dataType == .float32 && constant($0) == nil })
+            else { continue }
+            residualSums[x] = (add.inputs[0], add.inputs[1])
+            fused.insert(p)
+        }
     }
 }
 

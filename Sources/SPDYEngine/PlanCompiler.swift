@@ -46,6 +46,8 @@ struct PlanCompiler {
     var padFusions: [Int: (pad: Int, input: String, pads: [Int])] = [:]
     /// Attention blocks run as one fused step, keyed by the node where the step goes.
     var attentionFusions: [Int: AttentionFusion] = [:]
+    /// LayerNorm inputs that are residual sums computed by the LayerNorm step: input → operands.
+    var residualSums: [String: (a: String, b: String)] = [:]
 
     mutating func compile() throws {
         for input in graph.inputs {
@@ -53,6 +55,7 @@ struct PlanCompiler {
         }
         try findPadFusions()
         try findAttentionFusions()
+        findResidualLayerNorms()
         for index in analysis.order where !fused.contains(index) {
             let node = graph.nodes[index]
             if let attention = attentionFusions[index] {
@@ -496,19 +499,26 @@ struct PlanCompiler {
         return true
     }
 
-    mutating func emitLayerNorm(_ node: Node) throws -> Bool {
-        let x = type(node.inputs[0])
+    /// A LayerNormalization node's width, epsilon, scale and bias, when the engine runs it
+    /// (last axis, constant parameters, no extra outputs).
+    func layerNormParameters(_ node: Node) -> (width: Int, epsilon: Float, scale: [Float], bias: [Float])? {
+        guard let input = node.input(0), type(input).dataType == .float32 else { return nil }
+        let x = type(input)
         let rank = x.shape.count
-        var axis = try node.int("axis", default: -1)
+        guard var axis = try? node.int("axis", default: -1) else { return nil }
         if axis < 0 { axis += rank }
         guard rank >= 1, axis == rank - 1, node.outputs.dropFirst().allSatisfy(\.isEmpty),
-              let scale = constant(node.input(1)) else { return false }
+              let scale = constant(node.input(1)), let epsilon = try? node.float("epsilon", default: 1e-5) else { return nil }
         let width = x.shape[rank - 1]
         let bias = constant(node.input(2))?.floats ?? [Float](repeating: 0, count: width)
-        guard scale.count == width, bias.count == width else { return false }
-        steps.append(LayerNormStep(nodeName: node.name, rows: x.count / max(width, 1), width: width,
-                                   epsilon: try node.float("epsilon", default: 1e-5), scale: scale.floats, bias: bias,
-                                   input: slot(for: node.inputs[0]).buffer!, output: slot(for: node.outputs[0]).buffer!))
+        guard scale.count == width, bias.count == width else { return nil }
+        return (width, epsilon, scale.floats, bias)
+    }
+
+    mutating func emitLayerNorm(_ node: Node) throws -> Bool {
+        guard let p = layerNormParameters(node) else { return false }
+        emitLayerNormStep(nodeName: node.name, input: node.inputs[0], output: node.outputs[0], width: p.width,
+                          epsilon: p.epsilon, scale: p.scale, bias: p.bias)
         return true
     }
 

@@ -38,31 +38,43 @@ final class SoftmaxStep: SingleInputStep {
     }
 }
 
-/// LayerNormalization over the trailing `width` elements with scale and bias.
-final class LayerNormStep: SingleInputStep {
+/// LayerNormalization over the trailing `width` elements with scale and bias; with `residual`,
+/// of `input + residual` (a residual connection's Add folded in: the sum is formed in the
+/// output row, then normalised in place).
+final class LayerNormStep: PlanStep {
     let nodeName: String
     let rows: Int, width: Int
     let epsilon: Float
     let scale: [Float], bias: [Float]
-    let input: Int, output: Int
+    let input: Int, residual: Int?, output: Int
 
-    init(nodeName: String, rows: Int, width: Int, epsilon: Float, scale: [Float], bias: [Float], input: Int, output: Int) {
+    init(nodeName: String, rows: Int, width: Int, epsilon: Float, scale: [Float], bias: [Float], input: Int,
+         residual: Int? = nil, output: Int) {
         self.nodeName = nodeName
         self.rows = rows; self.width = width; self.epsilon = epsilon
         self.scale = scale; self.bias = bias
-        self.input = input; self.output = output
+        self.input = input; self.residual = residual; self.output = output
     }
 
-    var kernel: String { "LayerNorm rows" }
+    var kernel: String { residual == nil ? "LayerNorm rows" : "LayerNorm rows+residual" }
+    var readBuffers: [Int] { [input] + (residual.map { [$0] } ?? []) }
+    var writtenBuffers: [Int] { [output] }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
+        let r = residual.map { UnsafePointer(memory.pointer($0)) }
         let (w, eps) = (width, epsilon)
         scale.withUnsafeBufferPointer { g in
             bias.withUnsafeBufferPointer { b in
                 pool.parallelFor(rows, grain: 8) { range in
-                    for r in range {
-                        let xi = x + r * w, yi = y + r * w
+                    for row in range {
+                        var xi = x + row * w
+                        let yi = y + row * w
+                        if let r {
+                            let ri = r + row * w
+                            for j in 0..<w { yi[j] = xi[j] + ri[j] }
+                            xi = UnsafePointer(yi)
+                        }
                         let mean = VectorMath.sum(xi, count: w) / Float(w)
                         let variance = VectorMath.sumOfSquaredDeviations(xi, from: mean, count: w) / Float(w)
                         let inv = 1 / (variance + eps).squareRoot()
