@@ -48,6 +48,8 @@ struct PlanCompiler {
     var attentionFusions: [Int: AttentionFusion] = [:]
     /// LayerNorm inputs that are residual sums computed by the LayerNorm step: input → operands.
     var residualSums: [String: (a: String, b: String)] = [:]
+    /// Values stored [features × tokens] between sparse Linear layers (see `SparseLinear.Layout`).
+    var featureMajorValues: Set<String> = []
 
     mutating func compile() throws {
         for input in graph.inputs {
@@ -398,6 +400,25 @@ struct PlanCompiler {
         return true
     }
 
+    /// Whether a MatMul node runs on the sparse Linear kernel reading `value` as its left operand
+    /// (a constant 2-D weight the sparse policy accepts; `emitMatMul` always emits such a node).
+    func runsAsSparseLinear(_ index: Int, reading value: String) -> Bool {
+        let node = graph.nodes[index]
+        guard node.opType == "MatMul", node.inputs.count == 2, node.inputs[0] == value, node.inputs[1] != value,
+              type(value).shape.count >= 2, type(value).dataType == .float32,
+              let w = constant(node.inputs[1]), w.rank == 2, w.dataType == .float32,
+              type(value).shape.last == w.shape[0] else { return false }
+        return options.sparseKernels.prefersSparse(density: Density.of(w.floats))
+    }
+
+    /// Whether every reader of `value` is a sparse Linear layer (and nothing else can see it), so
+    /// it can stay feature-major between them.
+    func feedsOnlySparseLinear(_ value: String) -> Bool {
+        guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
+              let users = consumers[value], !users.isEmpty else { return false }
+        return users.allSatisfy { runsAsSparseLinear($0, reading: value) }
+    }
+
     mutating func emitMatMul(_ node: Node) throws -> Bool {
         let a = type(node.inputs[0]), b = type(node.inputs[1])
         guard a.shape.count >= 2, b.shape.count >= 2, b.dataType == .float32 else { return false }
@@ -419,12 +440,17 @@ struct PlanCompiler {
             }
             let (activation, final) = fuseActivation(after: out)
             if options.sparseKernels.prefersSparse(density: Density.of(w.floats)) {
+                let outputLayout: SparseLinear.Layout = feedsOnlySparseLinear(final) ? .featureMajor : .tokenMajor
+                if outputLayout == .featureMajor { featureMajorValues.insert(final) }
                 steps.append(SparseLinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, weightTransposed: false,
                                               weight: w.floats, bias: bias, activation: activation,
                                               input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!,
-                                              threads: options.threads))
+                                              threads: options.threads,
+                                              inputLayout: featureMajorValues.contains(node.inputs[0]) ? .featureMajor : .tokenMajor,
+                                              outputLayout: outputLayout))
                 return true
             }
+            precondition(!featureMajorValues.contains(node.inputs[0]), "feature-major input for a dense Linear")
             steps.append(LinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, inputTransposed: false,
                                     weightTransposed: false, weight: w.floats, bias: bias, activation: activation,
                                     input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!))

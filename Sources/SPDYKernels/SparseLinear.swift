@@ -32,9 +32,19 @@ public final class SparseLinear: @unchecked Sendable {
 
     deinit { matrix.deallocate() }
 
-    /// Y[n × outFeatures] = epilogue(X[n × inFeatures] · Wᵀ); `epilogue.bias` is per output feature.
+    /// How an activation matrix of n tokens is laid out in memory.
+    public enum Layout: Sendable, Equatable {
+        /// [tokens × features], row-major: the engine's default (and ONNX's) layout.
+        case tokenMajor
+        /// [features × tokens]: what the kernel multiplies. A layer whose output feeds only other
+        /// sparse Linear layers writes it this way and its readers skip both transposes.
+        case featureMajor
+    }
+
+    /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature. X and Y are laid
+    /// out as `input` and `output` say ([n × features] or [features × n]).
     public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
-                    pool: ThreadPool) {
+                    pool: ThreadPool, input: Layout = .tokenMajor, output: Layout = .tokenMajor) {
         let tiles = ColumnTiles(count: n, width: tileWidth)
         guard tiles.count > 0 else { return }
         let chunks = matrix.rowChunks(tiles: tiles.count, threads: pool.threads)
@@ -46,12 +56,26 @@ public final class SparseLinear: @unchecked Sendable {
                 let tile = item / chunks, tokens = tiles[tile], rows = self.matrix.rowChunk(item % chunks, of: chunks)
                 let w = tokens.count
                 if packedTile != tile {
-                    Transpose.block(x + tokens.lowerBound * k, ld: k, rows: w, columns: k, into: packed, ld: tw)
+                    switch input {
+                    case .tokenMajor:
+                        Transpose.block(x + tokens.lowerBound * k, ld: k, rows: w, columns: k, into: packed, ld: tw)
+                    case .featureMajor:
+                        // Rows of the tile are contiguous already: copy them next to each other (the
+                        // kernel's offsets assume rows `tw` apart, and a [features × n] stride of a
+                        // power of two would alias in the caches).
+                        for f in 0..<k { (packed + f * tw).update(from: x + f * n + tokens.lowerBound, count: w) }
+                    }
                     packedTile = tile
                 }
-                self.matrix.multiplyTile(rows: rows, x: packed, width: w, y: product, ldy: tw, epilogue: epilogue)
-                Transpose.block(product, ld: tw, rows: rows.count, columns: w,
-                                into: y + tokens.lowerBound * m + rows.lowerBound, ld: m)
+                switch output {
+                case .tokenMajor:
+                    self.matrix.multiplyTile(rows: rows, x: packed, width: w, y: product, ldy: tw, epilogue: epilogue)
+                    Transpose.block(product, ld: tw, rows: rows.count, columns: w,
+                                    into: y + tokens.lowerBound * m + rows.lowerBound, ld: m)
+                case .featureMajor:
+                    self.matrix.multiplyTile(rows: rows, x: packed, width: w, y: y + rows.lowerBound * n + tokens.lowerBound,
+                                             ldy: n, epilogue: epilogue)
+                }
             }
         }
     }

@@ -53,4 +53,33 @@ struct ModelReferenceTests {
 
     @Test("MiniLM exported by torch", arguments: [1, 2])
     func minilm(threads: Int) throws { _ = try check("minilm", threads: threads) }
+
+    /// The pruned-model path (sparse Linear kernels with feature-major activations between the
+    /// FFN layers, fused attention, residual LayerNorm) against the plain dense, unfused plan,
+    /// which the test above holds to ONNX Runtime.
+    @Test("MiniLM with 90% of each Linear weight pruned: fused sparse plan equals the dense unfused plan", arguments: [1, 2])
+    func prunedMiniLM(threads: Int) throws {
+        let fixture = try ReferenceFixture("minilm")
+        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
+        let feeds = try fixture.inputs()
+        for node in graph.nodes where node.opType == "MatMul" {
+            guard let name = node.input(1), let w = graph.initializers[name], w.rank == 2 else { continue }
+            let threshold = w.floats.map(abs).sorted()[w.count * 9 / 10]
+            graph.initializers[name] = Tensor(shape: w.shape, floats: w.floats.map { abs($0) < threshold ? 0 : $0 })
+        }
+        let shapes = feeds.mapValues(\.shape)
+        let fast = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: threads))
+        let kernels = fast.stepDescriptions.map(\.kernel)
+        #expect(kernels.filter { $0.contains("sparse") }.count == 36)
+        #expect(kernels.contains { $0.hasSuffix("fm-out") } && kernels.contains { $0.hasSuffix("fm-in") })
+        #expect(kernels.contains { $0.hasPrefix("Attention fused") })
+        let plain = try ExecutionPlan(graph: graph, inputShapes: shapes,
+                                      options: EngineOptions(threads: threads, fuse: false, sparseKernels: .never))
+        let got = try fast.run(feeds), want = try plain.run(feeds)
+        for (name, expected) in want {
+            let value = try #require(got[name])
+            let scale = max(maxAbs(expected), 1e-6)
+            #expect(maxAbsDifference(value, expected) <= Self.tolerance * scale, "\(name): \(maxAbsDifference(value, expected))")
+        }
+    }
 }

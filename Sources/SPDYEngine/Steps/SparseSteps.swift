@@ -42,10 +42,15 @@ final class SparseLinearStep: SingleInputStep {
     let bias: UnsafeMutablePointer<Float>?
     let activation: Activation
     let input: Int, output: Int
+    /// Activation layouts: feature-major between two sparse Linear layers (no transposes).
+    let inputLayout: SparseLinear.Layout, outputLayout: SparseLinear.Layout
 
     /// `weight` as the model stores it: [K×N], or [N×K] when `weightTransposed`; alpha is folded in.
     init(nodeName: String, m: Int, n: Int, k: Int, alpha: Float, weightTransposed: Bool, weight: [Float],
-         bias: [Float]?, activation: Activation, input: Int, output: Int, threads: Int) {
+         bias: [Float]?, activation: Activation, input: Int, output: Int, threads: Int,
+         inputLayout: SparseLinear.Layout = .tokenMajor, outputLayout: SparseLinear.Layout = .tokenMajor) {
+        self.inputLayout = inputLayout
+        self.outputLayout = outputLayout
         self.nodeName = nodeName
         self.m = m; self.n = n; self.k = k
         let scaled = alpha == 1 ? weight : weight.map { $0 * alpha }
@@ -63,11 +68,13 @@ final class SparseLinearStep: SingleInputStep {
     var kernel: String {
         "Linear \(k)->\(n) sparse " + String(format: "%.1f%% dense", 100 * layer.matrix.density)
             + "\(bias != nil ? "+bias" : "")\(activation)"
+            + (inputLayout == .featureMajor ? " fm-in" : "") + (outputLayout == .featureMajor ? " fm-out" : "")
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         // GELU is applied on each finished tile while it is in cache, not in a pass of its own.
         layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: memory.pointer(output),
-                  epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool)
+                  epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool,
+                  input: inputLayout, output: outputLayout)
     }
 }
