@@ -4,6 +4,7 @@
 // while it is in L1, then the block times V (normalisation folded into the stores). Nothing of
 // the [seq_q × seq_k] score matrix leaves the block.
 #include "spdy_attention_avx512.h"
+#include "spdy_transpose.h"
 
 #define ROWS 4
 
@@ -147,8 +148,7 @@ AVX512 void spdy_attention_head_avx512(const float *q, int64_t ldq, const float 
     const int64_t skp = padded16(seq_k);
     float *kt = scratch, *s = scratch + depth * skp;
     // Keys transposed to [depth × skp], zero past seq_k (so padded scores are finite).
-    for (int64_t j = 0; j < seq_k; j++)
-        for (int64_t d = 0; d < depth; d++) kt[d * skp + j] = k[j * ldk + d];
+    spdy_transpose_block(k, ldk, seq_k, depth, kt, skp);
     for (int64_t d = 0; d < depth; d++)
         for (int64_t j = seq_k; j < skp; j++) kt[d * skp + j] = 0;
     int64_t i = 0;

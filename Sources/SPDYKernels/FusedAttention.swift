@@ -105,7 +105,7 @@ public final class FusedAttention: @unchecked Sendable {
                      out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let skp = (keys + 15) / 16 * 16
         let kt = scratch, s = scratch + depth * skp
-        for j in 0..<keys { for d in 0..<depth { kt[d * skp + j] = k[j * ld + d] } }
+        Transpose.block(k, ld: ld, rows: keys, columns: depth, into: kt, ld: skp)
         for d in 0..<depth { for j in keys..<skp { kt[d * skp + j] = 0 } }
         var i = 0
         while i < queries {

@@ -72,17 +72,33 @@ final class LayerNormStep: PlanStep {
                         let yi = y + row * w
                         if let r {
                             let ri = r + row * w
-                            for j in 0..<w { yi[j] = xi[j] + ri[j] }
+                            VectorMath.add(xi, ri, yi, count: w)
                             xi = UnsafePointer(yi)
                         }
                         let mean = VectorMath.sum(xi, count: w) / Float(w)
                         let variance = VectorMath.sumOfSquaredDeviations(xi, from: mean, count: w) / Float(w)
                         let inv = 1 / (variance + eps).squareRoot()
-                        for j in 0..<w { yi[j] = (xi[j] - mean) * inv * g[j] + b[j] }
+                        Self.normalise(xi, yi, count: w, mean: mean, inv: inv, scale: g.baseAddress!, bias: b.baseAddress!)
                     }
                 }
             }
         }
+    }
+
+    /// y[j] = (x[j] − mean) · inv · scale[j] + bias[j], eight lanes at a time (x may be y).
+    @inline(__always)
+    static func normalise(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, mean: Float, inv: Float,
+                          scale: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        let m = V(repeating: mean), s = V(repeating: inv)
+        var j = 0
+        while j + 8 <= count {
+            let v = (load(x + j) - m) * s * load(scale + j) + load(bias + j)
+            UnsafeMutableRawPointer(y + j).storeBytes(of: v, as: V.self)
+            j += 8
+        }
+        while j < count { y[j] = (x[j] - mean) * inv * scale[j] + bias[j]; j += 1 }
     }
 }
 
