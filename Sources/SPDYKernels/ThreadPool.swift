@@ -3,8 +3,9 @@ import CBLAS
 
 /// The engine's parallelism: a fixed thread count shared by our kernels and OpenBLAS.
 ///
-/// Work is split into `threads` contiguous chunks run with `DispatchQueue.concurrentPerform`,
-/// which uses the process-wide worker pool. OpenBLAS runs single-threaded inside each chunk:
+/// Work is split into `threads` contiguous chunks run on `SpinningWorkers` (threads that stay
+/// awake between the regions of a plan), or with `DispatchQueue.concurrentPerform` when those
+/// are busy. OpenBLAS runs single-threaded inside each chunk:
 /// all parallelism is ours (see `GEMM.sgemm(pool:…)`), so no two thread pools compete.
 public struct ThreadPool: Sendable {
     /// The number of threads kernels may use (≥ 1).
@@ -15,6 +16,17 @@ public struct ThreadPool: Sendable {
         precondition(threads >= 1, "thread count must be at least 1")
         self.threads = threads
         openblas_set_num_threads(1)
+        if threads > 1 { SpinningWorkers.shared.ensure(threads - 1) }
+    }
+
+    /// Runs `body(c)` for c in 0..<chunks in parallel.
+    @inlinable
+    func run(chunks: Int, _ body: (Int) -> Void) {
+        if SpinningWorkers.shared.run(chunks: chunks, body) { return }
+        withoutActuallyEscaping(body) { escapable in
+            nonisolated(unsafe) let escapable = escapable
+            DispatchQueue.concurrentPerform(iterations: chunks) { escapable($0) }
+        }
     }
 
     /// Calls `body(chunk, range)` for `threads` disjoint chunks of `0..<count` (fewer when
@@ -27,12 +39,9 @@ public struct ThreadPool: Sendable {
             body(0, 0..<count)
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            nonisolated(unsafe) let escapable = escapable
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                if lo < hi { escapable(c, lo..<hi) }
-            }
+        run(chunks: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(c, lo..<hi) }
         }
     }
 
@@ -46,13 +55,10 @@ public struct ThreadPool: Sendable {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            // Chunks touch disjoint output ranges; the caller guarantees that.
-            nonisolated(unsafe) let escapable = escapable
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                if lo < hi { escapable(lo..<hi) }
-            }
+        // Chunks touch disjoint output ranges; the caller guarantees that.
+        run(chunks: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
         }
     }
 }

@@ -2,3 +2,4 @@
 #include "spdy_attention_avx512.h"
 #include "spdy_sparse_avx512.h"
 #include "spdy_transpose.h"
+#include "spdy_cpu.h"
