@@ -39,9 +39,11 @@ final class SpinningWorkers: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         while workers.count < count {
-            let worker = Worker(), index = workers.count
+            // The worker's first region is the next one: read the generation now, not when the
+            // thread gets to run (a region published in between would be missed).
+            let worker = Worker(), index = workers.count, seen = generation.load(ordering: .acquiring)
             workers.append(worker)
-            let thread = Thread { [self] in self.loop(worker, index: index) }
+            let thread = Thread { [self] in self.loop(worker, index: index, seen: seen) }
             thread.name = "spdy-worker-\(index)"
             thread.start()
         }
@@ -67,7 +69,13 @@ final class SpinningWorkers: @unchecked Sendable {
                 worker.wake.signal()
             }
             escapable(0)
-            while remaining.load(ordering: .acquiring) > 0 { spinPause() }
+            // Spin while the workers finish; yield the core if they take long (another process
+            // may hold it, and spinning would only delay them).
+            let start = DispatchTime.now().uptimeNanoseconds
+            while remaining.load(ordering: .acquiring) > 0 {
+                spinPause()
+                if DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds { sched_yield() }
+            }
             self.body = nil
         }
         busy.store(false, ordering: .releasing)
@@ -79,8 +87,8 @@ final class SpinningWorkers: @unchecked Sendable {
     @inline(never)
     private func runChunk(_ chunk: Int) { body?(chunk) }
 
-    private func loop(_ worker: Worker, index: Int) {
-        var seen = generation.load(ordering: .acquiring)
+    private func loop(_ worker: Worker, index: Int, seen start: Int) {
+        var seen = start
         while true {
             var current = generation.load(ordering: .acquiring)
             if current == seen {
