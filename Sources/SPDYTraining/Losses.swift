@@ -66,18 +66,25 @@ public enum Loss {
 
     /// gAP's normalised layer-output distance ‖a − b‖² / ‖b‖² of an output `a` from its target
     /// `b` (the dense model's output on its own input); gradient 2(a − b)/‖b‖². A zero target
-    /// divides by 1 instead.
-    public static func normalizedDistance(_ output: Tensor, target: Tensor) throws -> LossResult {
+    /// divides by 1 instead. With `rowMask` (one flag per row: the output seen as
+    /// [rowMask.count × rest], e.g. the tokens of a [batch × sequence × features] output), rows
+    /// whose flag is false (padding tokens) count in neither sum and get a zero gradient.
+    public static func normalizedDistance(_ output: Tensor, target: Tensor, rowMask: [Bool]? = nil) throws -> LossResult {
         try requireSameShape(output, target)
         let a = output.floats, b = target.floats
+        let width = rowMask.map { a.count / max($0.count, 1) } ?? a.count
+        if let rowMask, rowMask.count * width != a.count {
+            throw TrainingError.badFeed(name: "token mask", reason: "\(rowMask.count) rows do not divide an output of \(a.count) values")
+        }
+        @inline(__always) func kept(_ i: Int) -> Bool { rowMask.map { $0[i / width] } ?? true }
         var norm = 0.0, distance = 0.0
-        for i in 0..<a.count {
+        for i in 0..<a.count where kept(i) {
             let d = Double(a[i]) - Double(b[i])
             distance += d * d
             norm += Double(b[i]) * Double(b[i])
         }
         let scale = norm > 0 ? norm : 1
-        let gradient = (0..<a.count).map { Float(2 * (Double(a[$0]) - Double(b[$0])) / scale) }
+        let gradient = (0..<a.count).map { kept($0) ? Float(2 * (Double(a[$0]) - Double(b[$0])) / scale) : 0 }
         return LossResult(value: distance / scale, gradient: Tensor(shape: output.shape, floats: gradient))
     }
 

@@ -242,4 +242,17 @@ struct LossTests {
         let numericMSE = try numericGradient({ try Loss.meanSquaredError($0, target: b).value }, at: a)
         #expect(zip(mse.gradient.floats, numericMSE).allSatisfy { abs(Double($0) - $1) < 1e-4 })
     }
+
+    @Test("the normalised distance leaves masked rows (padding tokens) out of both sums and the gradient")
+    func maskedDistance() throws {
+        // Three rows of two values; the middle row is padding.
+        let a = Tensor(shape: [1, 3, 2], floats: [1, 2, 100, -100, 3, 4])
+        let b = Tensor(shape: [1, 3, 2], floats: [1.5, 2, 7, 7, 2, 5])
+        let d = try Loss.normalizedDistance(a, target: b, rowMask: [true, false, true])
+        #expect(abs(d.value - (0.25 + 1 + 1) / (2.25 + 4 + 4 + 25)) < 1e-9)
+        #expect(d.gradient.floats[2] == 0 && d.gradient.floats[3] == 0)
+        let numeric = try numericGradient({ try Loss.normalizedDistance($0, target: b, rowMask: [true, false, true]).value }, at: a)
+        #expect(zip(d.gradient.floats, numeric).allSatisfy { abs(Double($0) - $1) < 1e-5 })
+        #expect(throws: TrainingError.self) { _ = try Loss.normalizedDistance(a, target: b, rowMask: [true, false, true, true]) }
+    }
 }
