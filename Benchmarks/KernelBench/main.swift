@@ -1,6 +1,10 @@
 // Dense product kernels side by side: OpenBLAS sgemm against our packed micro-kernel, on the
 // shapes convolutions and linear layers produce. Prints GFLOP/s of each and the ratio.
 // Run: swift run -c release -Xswiftc -enable-testing kernel-bench [threads]
+// On CPUs Debian's OpenBLAS does not know (this workplace's AVX-512 Xeon VMs) set
+// OPENBLAS_CORETYPE=SkylakeX (or Haswell) yourself: `spdy` does it (BLASCoreSelection), this
+// program does not, and OpenBLAS would run its SSE3 kernels.
+// The packed micro-kernel runs with the detected instruction set; `packed-avx2` forces AVX2.
 // (Sparse kernels against OpenBLAS: `spdy bench kernels`.)
 import Dispatch
 import Foundation
@@ -26,7 +30,7 @@ func median(_ body: () -> Void) -> Double {
 }
 
 print("threads \(threads)")
-print("shape                 M     K     N   openblas GF/s  packed GF/s  ratio")
+print("shape                 M     K     N   openblas GF/s  packed GF/s  ratio   packed-avx2 GF/s")
 for (name, m, k, n) in shapes {
     let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
@@ -37,11 +41,13 @@ for (name, m, k, n) in shapes {
     let flops = 2.0 * Double(m * k * n)
     let blas = median { GEMM.sgemm(pool: pool, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: n) }
     let ours = median { packed.multiply(n: n, b: b, ldb: n, c: c, ldc: n, scratch: scratch, pool: pool) }
+    let avx2 = median { packed.multiply(n: n, b: b, ldb: n, c: c, ldc: n, scratch: scratch, pool: pool, instructionSet: .avx2) }
     let blasRate: Double = flops / blas / 1e9
     let oursRate: Double = flops / ours / 1e9
     let ratio: Double = blas / ours
     let label = name.padding(toLength: 18, withPad: " ", startingAt: 0)
-    let figures = String(format: "%5d %5d %5d   %8.1f      %8.1f    %5.2f×", m, k, n, blasRate, oursRate, ratio)
+    let figures = String(format: "%5d %5d %5d   %8.1f      %8.1f    %5.2f×  %8.1f", m, k, n, blasRate, oursRate, ratio,
+                         flops / avx2 / 1e9)
     print(label + figures)
     packed.deallocate(); a.deallocate(); b.deallocate(); c.deallocate(); scratch.deallocate()
 }

@@ -1,5 +1,8 @@
+import CKernels
+
 /// A dense product with a constant left operand packed once: C[M×N] = A[M×K] · B[K×N], all
-/// row-major, computed by an AVX2/FMA register-blocked micro-kernel (6 rows × 16 columns).
+/// row-major, computed by a register-blocked micro-kernel: 6 rows × 16 columns in AVX2/FMA, or
+/// 6 rows × 32 columns (two B panels) in AVX-512F (`spdy_gemm_panel_avx512`, C) where the CPU has it.
 ///
 /// OpenBLAS packs A again on every call and runs thin products (few rows or columns, as in
 /// convolutions on small planes) far below peak; here A (the weights) is packed at plan-compile
@@ -67,8 +70,10 @@ public struct PackedMatrix: @unchecked Sendable {
     /// the B panels it needs into its own part of `scratch` (`scratchPerThread × pool.threads`
     /// floats) and multiplies its row panels of A (or, with few row panels, its column panels).
     public func multiply(n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                         scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue = .identity) {
+                         scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue = .identity,
+                         instructionSet: KernelInstructionSet = .active) {
         let chunk = chunkColumns, depth = self.depth, perThread = scratchPerThread
+        let avx512 = instructionSet == .avx512
         // Split by rows only when A is tall: then every thread packs the whole chunk of B, which
         // costs about 16 · threads / rows of the multiply (~1 cycle per packed value against
         // 16 multiply-adds per cycle); for shorter A, threads take column panels instead.
@@ -86,6 +91,11 @@ public struct PackedMatrix: @unchecked Sendable {
                                    into: packed + (j - columns.lowerBound) * depth * Self.nr)
                 }
                 for p in byRows ? range : 0..<self.panels {
+                    if avx512 {
+                        self.panelAVX512(p, columns: columns, width: width, packed: packed, c: c + p * Self.mr * ldc + start,
+                                         ldc: ldc, epilogue: epilogue)
+                        continue
+                    }
                     for j in columns {
                         let j0 = j * Self.nr
                         self.microKernel(panel: p, packedB: packed + (j - columns.lowerBound) * depth * Self.nr,
@@ -96,6 +106,25 @@ public struct PackedMatrix: @unchecked Sendable {
                 }
             }
             start += width
+        }
+    }
+
+    /// Row panel `p` against the packed column panels `columns` (relative to `packed`), two
+    /// panels per AVX-512 call.
+    @inline(__always)
+    func panelAVX512(_ p: Int, columns: Range<Int>, width: Int, packed: UnsafeMutablePointer<Float>,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: KernelEpilogue) {
+        let a = UnsafePointer(storage + p * depth * Self.mr), rows = min(Self.mr, self.rows - p * Self.mr)
+        let bias = epilogue.bias.map { $0 + p * Self.mr }
+        var j = columns.lowerBound
+        while j < columns.upperBound {
+            let pair = j + 1 < columns.upperBound
+            let j0 = j * Self.nr
+            let b0 = packed + (j - columns.lowerBound) * depth * Self.nr
+            let cols = min(pair ? 2 * Self.nr : Self.nr, width - j0)
+            spdy_gemm_panel_avx512(a, Int64(depth), b0, pair ? b0 + depth * Self.nr : nil, c + j0, Int64(ldc), Int64(rows),
+                                   Int64(cols), bias, epilogue.lo, epilogue.hi)
+            j += pair ? 2 : 1
         }
     }
 

@@ -18,7 +18,10 @@ extension SparseMatrix {
     /// The instruction set of the sparse kernels: AVX-512F where the CPU has it (16 columns per
     /// vector, masked tails), AVX2/FMA otherwise. `SPDY_SPARSE_ISA=avx2` forces AVX2; benchmarks
     /// switch it to compare both in one run. Set it before running plans, not while they run.
-    nonisolated(unsafe) public static var instructionSet: KernelInstructionSet = .detected
+    public static var instructionSet: KernelInstructionSet {
+        get { KernelInstructionSet.active }
+        set { KernelInstructionSet.active = newValue }
+    }
 
     /// Y[r, 0..<width] = epilogue(Σ A[r, k] · X[offset(k) + j]) for r in `rows`; Y row r starts at
     /// `y + (r - rows.lowerBound) · ldy` (so a row range can write into its own slice).

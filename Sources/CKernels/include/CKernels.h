@@ -3,3 +3,4 @@
 #include "spdy_sparse_avx512.h"
 #include "spdy_transpose.h"
 #include "spdy_cpu.h"
+#include "spdy_gemm_avx512.h"
