@@ -175,3 +175,29 @@ extension PlanCompiler {
         return true
     }
 }
+
+extension PlanCompiler {
+    /// And/Or/Xor of boolean runtime tensors, and Expand of a non-float runtime tensor to a
+    /// constant shape.
+    mutating func emitBoolBroadcast(_ node: Node) -> Bool {
+        guard let operation = BoolBroadcastStep.Operation(rawValue: node.opType.lowercased()),
+              let out = node.outputs.first, analysis.values[out] != nil else { return false }
+        let shape = type(out).shape
+        var names: [String]
+        if operation == .expand {
+            guard let x = node.input(0), let s = node.input(1), constant(s) != nil, constant(x) == nil,
+                  type(x).dataType != .float32 else { return false }
+            names = [x]
+        } else {
+            guard node.inputs.count == 2, node.inputs.allSatisfy({ type($0).dataType == .bool }),
+                  node.inputs.contains(where: { constant($0) == nil }) else { return false }
+            names = node.inputs
+        }
+        let indices = names.map { type($0).shape == shape ? nil : Broadcast.sourceIndices(from: type($0).shape, to: shape) }
+        let slots = names.map { slot(for: $0).tensor }
+        guard slots.allSatisfy({ $0 != nil }), let output = slot(for: out).tensor else { return false }
+        steps.append(BoolBroadcastStep(nodeName: node.name, operation: operation, operands: slots.map { $0! },
+                                       sourceIndices: indices, shape: shape, output: output))
+        return true
+    }
+}

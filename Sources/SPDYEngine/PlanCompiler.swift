@@ -182,6 +182,8 @@ struct PlanCompiler {
             if emitGatherRows(node) { return }
         case "Where":
             if emitWhere(node) { return }
+        case "And", "Or", "Xor", "Expand":
+            if emitBoolBroadcast(node) { return }
         default:
             break
         }

@@ -6,8 +6,8 @@ import SPDYTensor
 /// The native Gather (embedding rows) and Where (mask) steps against the reference
 /// interpreter, and a token id outside the table named as an error of its node.
 struct IndexingStepTests {
-    /// ids [2, 3] → Gather from a constant [5, 4] table; mask [2, 1, 1, 3] bool → Where(mask, 0, -1e4)
-    /// broadcast to [2, 1, 3, 3].
+    /// ids [2, 3] → Gather from a constant [5, 4] table; mask [2, 1, 1, 3] bool → Expand to
+    /// [2, 1, 3, 3] → And with a constant [3, 1] → Where(·, 0, [3, 1] constant).
     static func graph() -> Graph {
         let table = Tensor(shape: [5, 4], floats: (0..<20).map { Float($0) * 0.25 - 2 })
         return Graph(
@@ -16,9 +16,10 @@ struct IndexingStepTests {
                      ValueInfo(name: "keep", dataType: .bool, shape: [.fixed(2), .fixed(1), .fixed(1), .fixed(3)])],
             outputs: [ValueInfo(name: "rows", dataType: .float32, shape: nil), ValueInfo(name: "bias", dataType: .float32, shape: nil)],
             initializers: ["table": table, "zero": Tensor(scalar: 0), "low": Tensor(shape: [3, 1], floats: [-1e4, -2e4, -3e4]),
-                           "shape": Tensor(int64s: [2, 1, 3, 3])],
+                           "shape": Tensor(int64s: [2, 1, 3, 3]), "allowed": Tensor(shape: [3, 1], bools: [true, true, false])],
             nodes: [Node(name: "Embed", opType: "Gather", inputs: ["table", "ids"], outputs: ["rows"]),
-                    Node(name: "Expand", opType: "Expand", inputs: ["keep", "shape"], outputs: ["wide"]),
+                    Node(name: "Expand", opType: "Expand", inputs: ["keep", "shape"], outputs: ["expanded"]),
+                    Node(name: "And", opType: "And", inputs: ["expanded", "allowed"], outputs: ["wide"]),
                     Node(name: "Mask", opType: "Where", inputs: ["wide", "zero", "low"], outputs: ["bias"])],
             opsetVersion: 17)
     }
@@ -30,6 +31,7 @@ struct IndexingStepTests {
         let plan = try ExecutionPlan(graph: graph)
         let kernels = plan.stepDescriptions.map(\.kernel)
         #expect(kernels.contains { $0.hasPrefix("Gather rows") } && kernels.contains { $0.hasPrefix("Where[") })
+        #expect(kernels.contains { $0.hasPrefix("expand broadcast") } && kernels.contains { $0.hasPrefix("and broadcast") })
         let got = try plan.run(feeds), want = try ReferenceInterpreter.run(graph, feeds: feeds)
         #expect(got["rows"] == want["rows"])
         #expect(got["bias"] == want["bias"])

@@ -78,3 +78,51 @@ final class WhereStep: PlanStep {
         }
     }
 }
+
+/// Boolean `And`/`Or`/`Xor` and `Expand` of non-float runtime tensors (the attention-mask
+/// arithmetic of exported transformers): elements picked by flat source indices computed at
+/// compile time (nil for an operand of the output's shape).
+final class BoolBroadcastStep: PlanStep {
+    enum Operation: String { case and, or, xor, expand }
+
+    let nodeName: String
+    let operation: Operation
+    /// Tensor slots of the operands (one for `expand`).
+    let operands: [Int]
+    let sourceIndices: [[Int]?]
+    let shape: [Int]
+    let output: Int
+
+    init(nodeName: String, operation: Operation, operands: [Int], sourceIndices: [[Int]?], shape: [Int], output: Int) {
+        self.nodeName = nodeName
+        self.operation = operation
+        self.operands = operands
+        self.sourceIndices = sourceIndices
+        self.shape = shape
+        self.output = output
+    }
+
+    var kernel: String { "\(operation.rawValue) broadcast[\(shape.reduce(1, *))]" }
+    var readBuffers: [Int] { [] }
+    var writtenBuffers: [Int] { [] }
+
+    func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        let inputs = operands.map { memory.tensors[$0]! }
+        let count = shape.reduce(1, *)
+        if operation == .expand {
+            let x = inputs[0]
+            memory.tensors[output] = sourceIndices[0].map { x.gathered(flatIndices: $0, shape: shape) } ?? x.reshaped(shape)
+            return
+        }
+        let a = inputs[0].bools, b = inputs[1].bools
+        let ia = sourceIndices[0], ib = sourceIndices[1]
+        var result = [Bool](repeating: false, count: count)
+        switch operation {
+        case .and: for i in 0..<count { result[i] = a[ia?[i] ?? i] && b[ib?[i] ?? i] }
+        case .or: for i in 0..<count { result[i] = a[ia?[i] ?? i] || b[ib?[i] ?? i] }
+        case .xor: for i in 0..<count { result[i] = a[ia?[i] ?? i] != b[ib?[i] ?? i] }
+        case .expand: break
+        }
+        memory.tensors[output] = Tensor(shape: shape, bools: result)
+    }
+}
