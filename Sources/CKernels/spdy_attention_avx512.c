@@ -5,12 +5,15 @@
 // the [seq_q × seq_k] score matrix leaves the block.
 #include "spdy_attention_avx512.h"
 #include "spdy_transpose.h"
+#include <string.h>
 
 #define ROWS 4
 
 static inline int64_t padded16(int64_t n) { return (n + 15) / 16 * 16; }
 
-int64_t spdy_attention_scratch(int64_t seq_k, int64_t depth) { return padded16(seq_k) * (depth + ROWS); }
+int64_t spdy_attention_scratch(int64_t seq_q, int64_t seq_k, int64_t depth) {
+    return padded16(seq_k) * (depth + ROWS) + (seq_k + seq_q) * depth;
+}
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -42,7 +45,8 @@ INLINE AVX512 __m512 exp16(__m512 x) {
 
 // Scores of `rows` (≤ 4) query rows against all keys: s[r · skp + j] = q[r] · kt[:, j], 64 keys
 // (four vectors) per pass, then 16. kt is [depth × skp], zero beyond seq_k.
-INLINE AVX512 void scores(int rows, const float *q, int64_t ldq, const float *kt, int64_t skp, int64_t depth, float *s) {
+INLINE AVX512 void scores(int rows, const float *q, int64_t q_ts, int64_t q_fs, const float *kt, int64_t skp, int64_t depth,
+                          float *s) {
     int64_t j = 0;
     for (; j + 64 <= skp; j += 64) {
         __m512 acc[ROWS][4];
@@ -53,7 +57,7 @@ INLINE AVX512 void scores(int rows, const float *q, int64_t ldq, const float *kt
             const __m512 k0 = _mm512_loadu_ps(kr), k1 = _mm512_loadu_ps(kr + 16);
             const __m512 k2 = _mm512_loadu_ps(kr + 32), k3 = _mm512_loadu_ps(kr + 48);
             for (int r = 0; r < rows; r++) {
-                const __m512 b = _mm512_set1_ps(q[r * ldq + d]);
+                const __m512 b = _mm512_set1_ps(q[r * q_ts + d * q_fs]);
                 acc[r][0] = _mm512_fmadd_ps(b, k0, acc[r][0]);
                 acc[r][1] = _mm512_fmadd_ps(b, k1, acc[r][1]);
                 acc[r][2] = _mm512_fmadd_ps(b, k2, acc[r][2]);
@@ -68,7 +72,7 @@ INLINE AVX512 void scores(int rows, const float *q, int64_t ldq, const float *kt
         for (int r = 0; r < rows; r++) acc[r] = _mm512_setzero_ps();
         for (int64_t d = 0; d < depth; d++) {
             const __m512 k0 = _mm512_loadu_ps(kt + d * skp + j);
-            for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[r * ldq + d]), k0, acc[r]);
+            for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[r * q_ts + d * q_fs]), k0, acc[r]);
         }
         for (int r = 0; r < rows; r++) _mm512_storeu_ps(s + r * skp + j, acc[r]);
     }
@@ -133,40 +137,57 @@ INLINE AVX512 void context_rows(int rows, const float *p, int64_t skp, const flo
     for (; c < depth; c += 16) context(rows, 1, tail_mask(depth - c), p, skp, v + c, ldv, seq_k, inv, out + c, ldo);
 }
 
-INLINE AVX512 void block(int rows, const float *q, int64_t ldq, const float *kt, int64_t skp, const float *v, int64_t ldv,
-                         int64_t seq_k, int64_t depth, float scale, const float *mask, int64_t mask_ld, float *out,
-                         int64_t ldo, float *s) {
-    scores(rows, q, ldq, kt, skp, depth, s);
+INLINE AVX512 void block(int rows, const float *q, int64_t q_ts, int64_t q_fs, const float *kt, int64_t skp, const float *v,
+                         int64_t ldv, int64_t seq_k, int64_t depth, float scale, const float *mask, int64_t mask_ld,
+                         float *out, int64_t ldo, float *s) {
+    scores(rows, q, q_ts, q_fs, kt, skp, depth, s);
     float inv[ROWS];
     for (int r = 0; r < rows; r++) inv[r] = softmax_row(s + r * skp, seq_k, scale, mask ? mask + r * mask_ld : 0);
     context_rows(rows, s, skp, v, ldv, seq_k, depth, inv, out, ldo);
 }
 
-AVX512 void spdy_attention_head_avx512(const float *q, int64_t ldq, const float *k, int64_t ldk, const float *v, int64_t ldv,
-                                       int64_t seq_q, int64_t seq_k, int64_t depth, float scale,
-                                       const float *mask, int64_t mask_ld, float *out, int64_t ldo, float *scratch) {
+AVX512 void spdy_attention_head_avx512(const float *q, int64_t q_ts, int64_t q_fs, const float *k, int64_t k_ts, int64_t k_fs,
+                                       const float *v, int64_t v_ts, int64_t v_fs, int64_t seq_q, int64_t seq_k, int64_t depth,
+                                       float scale, const float *mask, int64_t mask_ld, float *out, int64_t o_ts, int64_t o_fs,
+                                       float *scratch) {
     const int64_t skp = padded16(seq_k);
-    float *kt = scratch, *s = scratch + depth * skp;
-    // Keys transposed to [depth × skp], zero past seq_k (so padded scores are finite).
-    spdy_transpose_block(k, ldk, seq_k, depth, kt, skp);
+    float *kt = scratch, *s = kt + depth * skp, *vt = s + ROWS * skp, *ot = vt + seq_k * depth;
+    // Keys as [depth × skp], zero past seq_k (so padded scores are finite): a transpose of
+    // token-major keys, row copies of feature-major ones.
+    if (k_fs == 1) {
+        spdy_transpose_block(k, k_ts, seq_k, depth, kt, skp);
+    } else {
+        for (int64_t d = 0; d < depth; d++) memcpy(kt + d * skp, k + d * k_fs, (size_t)seq_k * sizeof(float));
+    }
     for (int64_t d = 0; d < depth; d++)
         for (int64_t j = seq_k; j < skp; j++) kt[d * skp + j] = 0;
+    // Values and output token-major (rows of `depth`): in place, or through scratch.
+    int64_t ldv = v_ts;
+    if (v_fs != 1) {
+        spdy_transpose_block(v, v_fs, depth, seq_k, vt, depth);
+        v = vt;
+        ldv = depth;
+    }
+    float *o = o_fs == 1 ? out : ot;
+    const int64_t ldo = o_fs == 1 ? o_ts : depth;
     int64_t i = 0;
     for (; i + ROWS <= seq_q; i += ROWS)
-        block(ROWS, q + i * ldq, ldq, kt, skp, v, ldv, seq_k, depth, scale, mask ? mask + i * mask_ld : 0, mask_ld,
-              out + i * ldo, ldo, s);
+        block(ROWS, q + i * q_ts, q_ts, q_fs, kt, skp, v, ldv, seq_k, depth, scale, mask ? mask + i * mask_ld : 0, mask_ld,
+              o + i * ldo, ldo, s);
     for (; i < seq_q; i++)
-        block(1, q + i * ldq, ldq, kt, skp, v, ldv, seq_k, depth, scale, mask ? mask + i * mask_ld : 0, mask_ld,
-              out + i * ldo, ldo, s);
+        block(1, q + i * q_ts, q_ts, q_fs, kt, skp, v, ldv, seq_k, depth, scale, mask ? mask + i * mask_ld : 0, mask_ld,
+              o + i * ldo, ldo, s);
+    if (o_fs != 1) spdy_transpose_block(ot, depth, seq_q, depth, out, o_fs);
 }
 
 #else
 
-void spdy_attention_head_avx512(const float *q, int64_t ldq, const float *k, int64_t ldk, const float *v, int64_t ldv,
-                                int64_t seq_q, int64_t seq_k, int64_t depth, float scale,
-                                const float *mask, int64_t mask_ld, float *out, int64_t ldo, float *scratch) {
-    (void)q; (void)ldq; (void)k; (void)ldk; (void)v; (void)ldv; (void)seq_q; (void)seq_k; (void)depth;
-    (void)scale; (void)mask; (void)mask_ld; (void)out; (void)ldo; (void)scratch;
+void spdy_attention_head_avx512(const float *q, int64_t q_ts, int64_t q_fs, const float *k, int64_t k_ts, int64_t k_fs,
+                                const float *v, int64_t v_ts, int64_t v_fs, int64_t seq_q, int64_t seq_k, int64_t depth,
+                                float scale, const float *mask, int64_t mask_ld, float *out, int64_t o_ts, int64_t o_fs,
+                                float *scratch) {
+    (void)q; (void)q_ts; (void)q_fs; (void)k; (void)k_ts; (void)k_fs; (void)v; (void)v_ts; (void)v_fs; (void)seq_q;
+    (void)seq_k; (void)depth; (void)scale; (void)mask; (void)mask_ld; (void)out; (void)o_ts; (void)o_fs; (void)scratch;
 }
 
 #endif

@@ -40,8 +40,12 @@ extension PlanCompiler {
     }
 
     mutating func emitAttention(_ f: AttentionFusion) {
+        func layout(_ value: String) -> ActivationLayout { featureMajorValues.contains(value) ? .featureMajor : .tokenMajor }
+        let out: ActivationLayout = attentionOutputFeedsOnlySparseLinear(f) ? .featureMajor : .tokenMajor
+        if out == .featureMajor { featureMajorValues.insert(f.output) }
         let attention = FusedAttention(batch: f.batch, heads: f.heads, queryLength: f.queries, keyLength: f.keys,
-                                       depth: f.depth, scale: f.scale, maskLayout: f.maskLayout, threads: options.threads)
+                                       depth: f.depth, scale: f.scale, maskLayout: f.maskLayout, threads: options.threads,
+                                       layouts: (layout(f.q), layout(f.k), layout(f.v), out))
         steps.append(AttentionStep(nodeName: graph.nodes[f.outputNode].name, attention: attention,
                                    q: slot(for: f.q).buffer!, k: slot(for: f.k).buffer!, v: slot(for: f.v).buffer!,
                                    mask: f.mask.map { slot(for: $0).buffer! }, output: slot(for: f.output).buffer!))

@@ -48,7 +48,7 @@ struct PlanCompiler {
     var attentionFusions: [Int: AttentionFusion] = [:]
     /// LayerNorm inputs that are residual sums computed by the LayerNorm step: input → operands.
     var residualSums: [String: (a: String, b: String)] = [:]
-    /// Values stored [features × tokens] between sparse Linear layers (see `SparseLinear.Layout`).
+    /// Values stored [features × tokens] between sparse Linear layers (see `ActivationLayout`).
     var featureMajorValues: Set<String> = []
 
     mutating func compile() throws {
@@ -114,6 +114,8 @@ struct PlanCompiler {
         var s = slot(for: input)
         s.type = analysis.type(of: output)
         slots[output] = s
+        // Same memory, same layout (`featureMajorReaders` allowed only readers that expect it).
+        if featureMajorValues.contains(input) { featureMajorValues.insert(output) }
     }
 
     func constant(_ name: String?) -> Tensor? {
@@ -413,12 +415,35 @@ struct PlanCompiler {
         return options.sparseKernels.prefersSparse(density: Density.of(w.floats))
     }
 
-    /// Whether every reader of `value` is a sparse Linear layer (and nothing else can see it), so
-    /// it can stay feature-major between them.
-    func feedsOnlySparseLinear(_ value: String) -> Bool {
+    /// Whether every reader of `value` accepts it feature-major (and nothing else can see it): a
+    /// sparse Linear layer, or a Reshape whose output is only a fused attention block's Q, K or V
+    /// (the attention step reads the Linear output through it). Then the producer writes it
+    /// feature-major and no one transposes it.
+    func feedsOnlyFeatureMajorReaders(_ value: String) -> Bool {
         guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
               let users = consumers[value], !users.isEmpty else { return false }
-        return users.allSatisfy { runsAsSparseLinear($0, reading: value) }
+        return users.allSatisfy { user in
+            if runsAsSparseLinear(user, reading: value) { return true }
+            let node = graph.nodes[user]
+            guard node.opType == "Reshape", node.inputs.first == value, let reshaped = node.outputs.first,
+                  !graphOutputs.contains(reshaped), !options.observed.contains(reshaped),
+                  let fusion = attentionFusions.values.first(where: { [$0.q, $0.k, $0.v].contains(reshaped) }),
+                  let readers = consumers[reshaped] else { return false }
+            return readers.allSatisfy(fusion.nodes.contains)
+        }
+    }
+
+    /// Whether a fused attention block's output ([B, S, H, D]) reaches only sparse Linear layers
+    /// through Reshapes to [B·S… × H·D], so the attention step can write it feature-major.
+    func attentionOutputFeedsOnlySparseLinear(_ f: AttentionFusion) -> Bool {
+        guard options.fuse, !graphOutputs.contains(f.output), !options.observed.contains(f.output),
+              let users = consumers[f.output], !users.isEmpty else { return false }
+        return users.allSatisfy { user in
+            let node = graph.nodes[user]
+            guard node.opType == "Reshape", node.inputs.first == f.output, let merged = node.outputs.first,
+                  type(merged).shape.last == f.heads * f.depth else { return false }
+            return feedsOnlyFeatureMajorReaders(merged) && consumers[merged]!.allSatisfy { runsAsSparseLinear($0, reading: merged) }
+        }
     }
 
     mutating func emitMatMul(_ node: Node) throws -> Bool {
@@ -442,7 +467,7 @@ struct PlanCompiler {
             }
             let (activation, final) = fuseActivation(after: out)
             if options.sparseKernels.prefersSparse(density: Density.of(w.floats)) {
-                let outputLayout: SparseLinear.Layout = feedsOnlySparseLinear(final) ? .featureMajor : .tokenMajor
+                let outputLayout: ActivationLayout = feedsOnlyFeatureMajorReaders(final) ? .featureMajor : .tokenMajor
                 if outputLayout == .featureMajor { featureMajorValues.insert(final) }
                 steps.append(SparseLinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, weightTransposed: false,
                                               weight: w.floats, bias: bias, activation: activation,

@@ -3,7 +3,8 @@ import CKernels
 /// Scaled-dot-product attention, fused per head: out = softmax(scale · Q·Kᵀ + mask) · V, with
 /// the softmax applied to blocks of four score rows while they are in L1. The [queries × keys]
 /// score matrix is never written out, and Q, K, V and the output stay in the layout the Linear
-/// layers around attention use, [batch × tokens × heads·depth]: the reshapes and transposes into
+/// layers around attention use: [batch·tokens × heads·depth], or its transpose when the sparse
+/// Linear layers keep them feature-major (`ActivationLayout`). The reshapes and transposes into
 /// heads of an exported BERT graph become strides.
 ///
 /// The mask is additive, broadcast like an ONNX `Add` operand: element (b, h, i, j) is read at
@@ -37,53 +38,77 @@ public final class FusedAttention: @unchecked Sendable {
     public let batch: Int, heads: Int, queryLength: Int, keyLength: Int, depth: Int
     public let scale: Float
     public let maskLayout: MaskLayout?
+    /// Layouts of Q, K, V and the output.
+    public let layouts: (q: ActivationLayout, k: ActivationLayout, v: ActivationLayout, out: ActivationLayout)
     let scratch: ThreadScratch
 
     public init(batch: Int, heads: Int, queryLength: Int, keyLength: Int, depth: Int, scale: Float,
-                maskLayout: MaskLayout?, threads: Int) {
+                maskLayout: MaskLayout?, threads: Int,
+                layouts: (q: ActivationLayout, k: ActivationLayout, v: ActivationLayout, out: ActivationLayout)
+                    = (.tokenMajor, .tokenMajor, .tokenMajor, .tokenMajor)) {
         self.batch = batch; self.heads = heads
         self.queryLength = queryLength; self.keyLength = keyLength; self.depth = depth
         self.scale = scale
         self.maskLayout = maskLayout
-        scratch = ThreadScratch(floatsPerThread: Int(spdy_attention_scratch(Int64(keyLength), Int64(depth))), threads: threads)
+        self.layouts = layouts
+        scratch = ThreadScratch(floatsPerThread: Int(spdy_attention_scratch(Int64(queryLength), Int64(keyLength), Int64(depth))),
+                                threads: threads)
     }
 
-    /// Floats between consecutive tokens of Q, K, V and the output.
-    public var rowStride: Int { heads * depth }
+    /// One head's view of a [batch·tokens × heads·depth] operand in `layout`: its first element
+    /// for batch item b, head h and token `token` of that item, and its (token, feature) strides.
+    struct HeadView {
+        let tokenStride: Int, featureStride: Int
+        let batchOffset: Int, headOffset: Int
 
-    /// Runs every head: q and out are [batch × queryLength × heads·depth], k and v
-    /// [batch × keyLength × heads·depth]; `mask` is nil exactly when `maskLayout` is.
-    /// `instructionSet` defaults to the sparse kernels' (`SparseMatrix.instructionSet`).
+        init(layout: ActivationLayout, batch: Int, tokens: Int, features: Int, depth: Int) {
+            (tokenStride, featureStride) = layout.strides(tokens: batch * tokens, features: features)
+            batchOffset = tokens * tokenStride
+            headOffset = depth * featureStride
+        }
+
+        func offset(batch b: Int, head h: Int, token: Int) -> Int { b * batchOffset + h * headOffset + token * tokenStride }
+    }
+
+    /// Runs every head: q and out are [batch·queryLength × heads·depth], k and v
+    /// [batch·keyLength × heads·depth] (or their transposes, as `layouts` says); `mask` is nil
+    /// exactly when `maskLayout` is. `instructionSet` defaults to the process-wide one.
     public func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
                     out: UnsafeMutablePointer<Float>, pool: ThreadPool,
-                    instructionSet: KernelInstructionSet = SparseMatrix.instructionSet) {
+                    instructionSet: KernelInstructionSet = .active) {
         precondition((mask == nil) == (maskLayout == nil), "mask and mask layout go together")
         let items = batch * heads
         guard items > 0, queryLength > 0 else { return }
         // Fewer heads than threads: split query rows too, in blocks of at least four rows.
         let blocks = items >= 2 * pool.threads ? 1 : min(max(1, queryLength / 4), (2 * pool.threads + items - 1) / items)
-        let ld = rowStride, avx512 = instructionSet == .avx512
+        let width = heads * depth, avx512 = instructionSet == .avx512
+        let qv = HeadView(layout: layouts.q, batch: batch, tokens: queryLength, features: width, depth: depth)
+        let kv = HeadView(layout: layouts.k, batch: batch, tokens: keyLength, features: width, depth: depth)
+        let vv = HeadView(layout: layouts.v, batch: batch, tokens: keyLength, features: width, depth: depth)
+        let ov = HeadView(layout: layouts.out, batch: batch, tokens: queryLength, features: width, depth: depth)
         pool.parallelChunks(items * blocks) { thread, range in
             let scratch = self.scratch[thread]
             for item in range {
                 let head = item / blocks, block = item % blocks
                 let b = head / self.heads, h = head % self.heads
                 let rows = (self.queryLength * block / blocks)..<(self.queryLength * (block + 1) / blocks)
-                let qh = q + (b * self.queryLength + rows.lowerBound) * ld + h * self.depth
-                let kh = k + b * self.keyLength * ld + h * self.depth, vh = v + b * self.keyLength * ld + h * self.depth
-                let oh = out + (b * self.queryLength + rows.lowerBound) * ld + h * self.depth
+                let qh = q + qv.offset(batch: b, head: h, token: rows.lowerBound)
+                let kh = k + kv.offset(batch: b, head: h, token: 0), vh = v + vv.offset(batch: b, head: h, token: 0)
+                let oh = out + ov.offset(batch: b, head: h, token: rows.lowerBound)
                 var mh: UnsafePointer<Float>? = nil, maskLd = 0
                 if let mask, let layout = self.maskLayout {
                     mh = mask + b * layout.batchStride + h * layout.headStride + rows.lowerBound * layout.rowStride
                     maskLd = layout.rowStride
                 }
                 if avx512 {
-                    spdy_attention_head_avx512(qh, Int64(ld), kh, Int64(ld), vh, Int64(ld), Int64(rows.count),
-                                               Int64(self.keyLength), Int64(self.depth), self.scale, mh, Int64(maskLd),
-                                               oh, Int64(ld), scratch)
+                    spdy_attention_head_avx512(qh, Int64(qv.tokenStride), Int64(qv.featureStride),
+                                               kh, Int64(kv.tokenStride), Int64(kv.featureStride),
+                                               vh, Int64(vv.tokenStride), Int64(vv.featureStride),
+                                               Int64(rows.count), Int64(self.keyLength), Int64(self.depth), self.scale,
+                                               mh, Int64(maskLd), oh, Int64(ov.tokenStride), Int64(ov.featureStride), scratch)
                 } else {
-                    Self.head(q: qh, k: kh, v: vh, ld: ld, queries: rows.count, keys: self.keyLength, depth: self.depth,
-                              scale: self.scale, mask: mh, maskLd: maskLd, out: oh, scratch: scratch)
+                    Self.head(q: qh, qv, k: kh, kv, v: vh, vv, queries: rows.count, keys: self.keyLength, depth: self.depth,
+                              scale: self.scale, mask: mh, maskLd: maskLd, out: oh, ov, scratch: scratch)
                 }
             }
         }
@@ -99,36 +124,55 @@ public final class FusedAttention: @unchecked Sendable {
     @inline(__always)
     static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
 
-    /// One head; q, k, v and out rows are `ld` floats apart, mask rows `maskLd`.
-    static func head(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int, queries: Int,
-                     keys: Int, depth: Int, scale: Float, mask: UnsafePointer<Float>?, maskLd: Int,
-                     out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    /// One head; operands as their views say, mask rows `maskLd` apart. Same scratch layout as
+    /// the C kernel: keys [depth × skp], four score rows, values and output token-major.
+    static func head(q: UnsafePointer<Float>, _ qv: HeadView, k: UnsafePointer<Float>, _ kv: HeadView,
+                     v: UnsafePointer<Float>, _ vv: HeadView, queries: Int, keys: Int, depth: Int, scale: Float,
+                     mask: UnsafePointer<Float>?, maskLd: Int, out: UnsafeMutablePointer<Float>, _ ov: HeadView,
+                     scratch: UnsafeMutablePointer<Float>) {
         let skp = (keys + 15) / 16 * 16
-        let kt = scratch, s = scratch + depth * skp
-        Transpose.block(k, ld: ld, rows: keys, columns: depth, into: kt, ld: skp)
+        let kt = scratch, s = kt + depth * skp, vt = s + 4 * skp, ot = vt + keys * depth
+        if kv.featureStride == 1 {
+            Transpose.block(k, ld: kv.tokenStride, rows: keys, columns: depth, into: kt, ld: skp)
+        } else {
+            for d in 0..<depth { (kt + d * skp).update(from: k + d * kv.featureStride, count: keys) }
+        }
         for d in 0..<depth { for j in keys..<skp { kt[d * skp + j] = 0 } }
+        var values = v, ldv = vv.tokenStride
+        if vv.featureStride != 1 {
+            Transpose.block(v, ld: vv.featureStride, rows: depth, columns: keys, into: vt, ld: depth)
+            (values, ldv) = (UnsafePointer(vt), depth)
+        }
+        let o = ov.featureStride == 1 ? out : ot, ldo = ov.featureStride == 1 ? ov.tokenStride : depth
+        let (qts, qfs) = (qv.tokenStride, qv.featureStride)
         var i = 0
         while i < queries {
             let rows = queries - i >= 4 ? 4 : 1
-            let qi = q + i * ld
-            if rows == 4 { scores4(q: qi, ldq: ld, kt: kt, skp: skp, depth: depth, s: s) } else { scores1(q: qi, kt: kt, skp: skp, depth: depth, s: s) }
+            let qi = q + i * qts
+            if rows == 4 {
+                scores4(q: qi, qts: qts, qfs: qfs, kt: kt, skp: skp, depth: depth, s: s)
+            } else {
+                scores1(q: qi, qfs: qfs, kt: kt, skp: skp, depth: depth, s: s)
+            }
             var inv = (Float(0), Float(0), Float(0), Float(0))
             inv.0 = softmaxRow(s, keys: keys, scale: scale, mask: mask.map { $0 + i * maskLd })
             if rows == 4 {
                 inv.1 = softmaxRow(s + skp, keys: keys, scale: scale, mask: mask.map { $0 + (i + 1) * maskLd })
                 inv.2 = softmaxRow(s + 2 * skp, keys: keys, scale: scale, mask: mask.map { $0 + (i + 2) * maskLd })
                 inv.3 = softmaxRow(s + 3 * skp, keys: keys, scale: scale, mask: mask.map { $0 + (i + 3) * maskLd })
-                context4(p: s, skp: skp, v: v, ldv: ld, keys: keys, depth: depth, inv: inv, out: out + i * ld, ldo: ld)
+                context4(p: s, skp: skp, v: values, ldv: ldv, keys: keys, depth: depth, inv: inv, out: o + i * ldo, ldo: ldo)
             } else {
-                context1(p: s, v: v, ldv: ld, keys: keys, depth: depth, inv: inv.0, out: out + i * ld)
+                context1(p: s, v: values, ldv: ldv, keys: keys, depth: depth, inv: inv.0, out: o + i * ldo)
             }
             i += rows
         }
+        if ov.featureStride != 1 { Transpose.block(ot, ld: depth, rows: queries, columns: depth, into: out, ld: ov.featureStride) }
     }
 
     /// Scores of four query rows, 16 keys per pass (eight accumulators).
     @inline(__always)
-    static func scores4(q: UnsafePointer<Float>, ldq: Int, kt: UnsafePointer<Float>, skp: Int, depth: Int, s: UnsafeMutablePointer<Float>) {
+    static func scores4(q: UnsafePointer<Float>, qts: Int, qfs: Int, kt: UnsafePointer<Float>, skp: Int, depth: Int,
+                        s: UnsafeMutablePointer<Float>) {
         var j = 0
         while j < skp {
             var a0 = Vector(), b0 = Vector(), a1 = Vector(), b1 = Vector()
@@ -136,8 +180,9 @@ public final class FusedAttention: @unchecked Sendable {
             var kp = kt + j
             for d in 0..<depth {
                 let k0 = load(kp), k1 = load(kp + 8)
-                let q0 = Vector(repeating: q[d]), q1 = Vector(repeating: q[ldq + d])
-                let q2 = Vector(repeating: q[2 * ldq + d]), q3 = Vector(repeating: q[3 * ldq + d])
+                let qd = q + d * qfs
+                let q0 = Vector(repeating: qd[0]), q1 = Vector(repeating: qd[qts])
+                let q2 = Vector(repeating: qd[2 * qts]), q3 = Vector(repeating: qd[3 * qts])
                 a0.addProduct(q0, k0); b0.addProduct(q0, k1)
                 a1.addProduct(q1, k0); b1.addProduct(q1, k1)
                 a2.addProduct(q2, k0); b2.addProduct(q2, k1)
@@ -153,12 +198,12 @@ public final class FusedAttention: @unchecked Sendable {
     }
 
     /// Scores of one query row.
-    static func scores1(q: UnsafePointer<Float>, kt: UnsafePointer<Float>, skp: Int, depth: Int, s: UnsafeMutablePointer<Float>) {
+    static func scores1(q: UnsafePointer<Float>, qfs: Int, kt: UnsafePointer<Float>, skp: Int, depth: Int, s: UnsafeMutablePointer<Float>) {
         var j = 0
         while j < skp {
             var a = Vector(), b = Vector()
             for d in 0..<depth {
-                let x = Vector(repeating: q[d])
+                let x = Vector(repeating: q[d * qfs])
                 a.addProduct(x, load(kt + d * skp + j)); b.addProduct(x, load(kt + d * skp + j + 8))
             }
             store(a, s + j); store(b, s + j + 8)

@@ -32,19 +32,10 @@ public final class SparseLinear: @unchecked Sendable {
 
     deinit { matrix.deallocate() }
 
-    /// How an activation matrix of n tokens is laid out in memory.
-    public enum Layout: Sendable, Equatable {
-        /// [tokens × features], row-major: the engine's default (and ONNX's) layout.
-        case tokenMajor
-        /// [features × tokens]: what the kernel multiplies. A layer whose output feeds only other
-        /// sparse Linear layers writes it this way and its readers skip both transposes.
-        case featureMajor
-    }
-
     /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature. X and Y are laid
     /// out as `input` and `output` say ([n × features] or [features × n]).
     public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
-                    pool: ThreadPool, input: Layout = .tokenMajor, output: Layout = .tokenMajor) {
+                    pool: ThreadPool, input: ActivationLayout = .tokenMajor, output: ActivationLayout = .tokenMajor) {
         let tiles = ColumnTiles(count: n, width: tileWidth)
         guard tiles.count > 0 else { return }
         let chunks = matrix.rowChunks(tiles: tiles.count, threads: pool.threads)

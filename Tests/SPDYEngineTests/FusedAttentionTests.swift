@@ -63,9 +63,21 @@ struct FusedAttentionTests {
         return out
     }
 
+    /// [rows × columns] row-major → [columns × rows].
+    static func transposed(_ x: [Float], rows: Int, columns: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        for r in 0..<rows { for c in 0..<columns { y[c * rows + r] = x[r * columns + c] } }
+        return y
+    }
+
+    static let layoutCombinations: [(q: ActivationLayout, k: ActivationLayout, v: ActivationLayout, out: ActivationLayout)] = [
+        (.tokenMajor, .tokenMajor, .tokenMajor, .tokenMajor), (.featureMajor, .featureMajor, .featureMajor, .featureMajor),
+        (.featureMajor, .tokenMajor, .featureMajor, .tokenMajor), (.tokenMajor, .featureMajor, .tokenMajor, .featureMajor),
+    ]
+
     @Test(arguments: KernelInstructionSet.available, [1, 2])
     func kernelEqualsReference(instructionSet: KernelInstructionSet, threads: Int) throws {
-        for c in Self.cases {
+        for c in Self.cases { for layouts in Self.layoutCombinations {
             let ld = c.heads * c.depth
             let q = Self.random(c.batch * c.queries * ld, seed: 1, scale: 2)
             let k = Self.random(c.batch * c.keys * ld, seed: 2, scale: 2)
@@ -79,10 +91,15 @@ struct FusedAttentionTests {
                 try #require(FusedAttention.MaskLayout(broadcasting: shape, to: [c.batch, c.heads, c.queries, c.keys]))
             }
             let attention = FusedAttention(batch: c.batch, heads: c.heads, queryLength: c.queries, keyLength: c.keys,
-                                           depth: c.depth, scale: scale, maskLayout: layout, threads: threads)
+                                           depth: c.depth, scale: scale, maskLayout: layout, threads: threads, layouts: layouts)
+            func arranged(_ x: [Float], _ l: ActivationLayout, tokens: Int) -> [Float] {
+                l == .tokenMajor ? x : Self.transposed(x, rows: tokens, columns: ld)
+            }
+            let (qIn, kIn, vIn) = (arranged(q, layouts.q, tokens: c.batch * c.queries), arranged(k, layouts.k, tokens: c.batch * c.keys),
+                                   arranged(v, layouts.v, tokens: c.batch * c.keys))
             var out = [Float](repeating: .nan, count: c.batch * c.queries * ld)
             let pool = ThreadPool(threads: threads)
-            q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            qIn.withUnsafeBufferPointer { qp in kIn.withUnsafeBufferPointer { kp in vIn.withUnsafeBufferPointer { vp in
                 out.withUnsafeMutableBufferPointer { op in
                     if let maskValues {
                         maskValues.withUnsafeBufferPointer { mp in
@@ -95,10 +112,11 @@ struct FusedAttentionTests {
                     }
                 }
             } } }
-            let want = Self.reference(c, q: q, k: k, v: v, mask: maskValues, scale: scale)
+            let want = arranged(Self.reference(c, q: q, k: k, v: v, mask: maskValues, scale: scale), layouts.out,
+                                tokens: c.batch * c.queries)
             let error = zip(out, want).map { abs($0 - $1) }.max() ?? 0
-            #expect(error <= 2e-6, "\(instructionSet) \(c): max error \(error)")
-        }
+            #expect(error <= 2e-6, "\(instructionSet) \(c) \(layouts): max error \(error)")
+        } }
     }
 
     /// The attention block as torch exports BERT: Reshape/Transpose into heads, MatMul, scale

@@ -43,12 +43,12 @@ final class SparseLinearStep: SingleInputStep {
     let activation: Activation
     let input: Int, output: Int
     /// Activation layouts: feature-major between two sparse Linear layers (no transposes).
-    let inputLayout: SparseLinear.Layout, outputLayout: SparseLinear.Layout
+    let inputLayout: ActivationLayout, outputLayout: ActivationLayout
 
     /// `weight` as the model stores it: [K×N], or [N×K] when `weightTransposed`; alpha is folded in.
     init(nodeName: String, m: Int, n: Int, k: Int, alpha: Float, weightTransposed: Bool, weight: [Float],
          bias: [Float]?, activation: Activation, input: Int, output: Int, threads: Int,
-         inputLayout: SparseLinear.Layout = .tokenMajor, outputLayout: SparseLinear.Layout = .tokenMajor) {
+         inputLayout: ActivationLayout = .tokenMajor, outputLayout: ActivationLayout = .tokenMajor) {
         self.inputLayout = inputLayout
         self.outputLayout = outputLayout
         self.nodeName = nodeName
