@@ -1,0 +1,52 @@
+import SPDYGraph
+import SPDYKernels
+import SPDYTensor
+
+/// Which values stay feature-major ([features × tokens], `ActivationLayout.featureMajor`)
+/// between the steps that can read and write them that way: sparse Linear layers and fused
+/// attention. A producer asks before it is emitted; its readers find the value in
+/// `featureMajorValues` (aliases inherit it in `alias(_:to:)`).
+extension PlanCompiler {
+    /// Whether a MatMul node runs on the sparse Linear kernel reading `value` as its left operand
+    /// (a constant 2-D weight the sparse policy accepts; `emitMatMul` always emits such a node).
+    func runsAsSparseLinear(_ index: Int, reading value: String) -> Bool {
+        let node = graph.nodes[index]
+        guard node.opType == "MatMul", node.inputs.count == 2, node.inputs[0] == value, node.inputs[1] != value,
+              type(value).shape.count >= 2, type(value).dataType == .float32,
+              let w = constant(node.inputs[1]), w.rank == 2, w.dataType == .float32,
+              type(value).shape.last == w.shape[0] else { return false }
+        return options.sparseKernels.prefersSparse(density: Density.of(w.floats))
+    }
+
+    /// Whether every reader of `value` accepts it feature-major (and nothing else can see it): a
+    /// sparse Linear layer, or a Reshape whose output is only a fused attention block's Q, K or V
+    /// (the attention step reads the Linear output through it). Then the producer writes it
+    /// feature-major and no one transposes it.
+    func feedsOnlyFeatureMajorReaders(_ value: String) -> Bool {
+        guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
+              let users = consumers[value], !users.isEmpty else { return false }
+        return users.allSatisfy { user in
+            if runsAsSparseLinear(user, reading: value) { return true }
+            let node = graph.nodes[user]
+            guard node.opType == "Reshape", node.inputs.first == value, let reshaped = node.outputs.first,
+                  !graphOutputs.contains(reshaped), !options.observed.contains(reshaped),
+                  let fusion = attentionFusions.values.first(where: { [$0.q, $0.k, $0.v].contains(reshaped) }),
+                  let readers = consumers[reshaped] else { return false }
+            return readers.allSatisfy(fusion.nodes.contains)
+        }
+    }
+
+    /// Whether a fused attention block's output ([B, S, H, D]) reaches only sparse Linear layers
+    /// through Reshapes to [B·S… × H·D], so the attention step can write it feature-major.
+    func attentionOutputFeedsOnlySparseLinear(_ f: AttentionFusion) -> Bool {
+        guard options.fuse, !graphOutputs.contains(f.output), !options.observed.contains(f.output),
+              let users = consumers[f.output], !users.isEmpty else { return false }
+        return users.allSatisfy { user in
+            let node = graph.nodes[user]
+            guard node.opType == "Reshape", node.inputs.first == f.output, let merged = node.outputs.first,
+                  type(merged).shape.last == f.heads * f.depth, !graphOutputs.contains(merged),
+                  !options.observed.contains(merged), let readers = consumers[merged], !readers.isEmpty else { return false }
+            return readers.allSatisfy { runsAsSparseLinear($0, reading: merged) }
+        }
+    }
+}
