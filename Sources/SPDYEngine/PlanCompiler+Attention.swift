@@ -40,12 +40,11 @@ extension PlanCompiler {
     }
 
     mutating func emitAttention(_ f: AttentionFusion) {
-        func layout(_ value: String) -> ActivationLayout { featureMajorValues.contains(value) ? .featureMajor : .tokenMajor }
-        let out: ActivationLayout = attentionOutputFeedsOnlySparseLinear(f) ? .featureMajor : .tokenMajor
-        if out == .featureMajor { featureMajorValues.insert(f.output) }
+        let out = attentionOutputFeedsOnlySparseLinear(f)
+            ? reserveFeatureMajor(f.output, tokens: f.batch * f.queries, features: f.heads * f.depth) : ActivationLayout.tokenMajor
         let attention = FusedAttention(batch: f.batch, heads: f.heads, queryLength: f.queries, keyLength: f.keys,
                                        depth: f.depth, scale: f.scale, maskLayout: f.maskLayout, threads: options.threads,
-                                       layouts: (layout(f.q), layout(f.k), layout(f.v), out))
+                                       layouts: (layout(of: f.q), layout(of: f.k), layout(of: f.v), out))
         steps.append(AttentionStep(nodeName: graph.nodes[f.outputNode].name, attention: attention,
                                    q: slot(for: f.q).buffer!, k: slot(for: f.k).buffer!, v: slot(for: f.v).buffer!,
                                    mask: f.mask.map { slot(for: $0).buffer! }, output: slot(for: f.output).buffer!))

@@ -5,8 +5,21 @@ import SPDYTensor
 /// Which values stay feature-major ([features × tokens], `ActivationLayout.featureMajor`)
 /// between the steps that can read and write them that way: sparse Linear layers and fused
 /// attention. A producer asks before it is emitted; its readers find the value in
-/// `featureMajorValues` (aliases inherit it in `alias(_:to:)`).
+/// `featureMajorLayouts` (aliases inherit it in `alias(_:to:)`).
 extension PlanCompiler {
+    /// The layout `value` is stored in.
+    func layout(of value: String) -> ActivationLayout { featureMajorLayouts[value] ?? .tokenMajor }
+
+    /// Gives `value` (not yet placed) a feature-major buffer of `features` rows with a padded
+    /// row stride, and returns its layout. Call before anything asks for the value's slot.
+    mutating func reserveFeatureMajor(_ value: String, tokens: Int, features: Int) -> ActivationLayout {
+        precondition(slots[value] == nil, "\(value) already has a slot")
+        let layout = ActivationLayout.featureMajor(rowStride: ActivationLayout.paddedRowStride(tokens: tokens))
+        slots[value] = Slot(type: type(value), buffer: memory.reserve(layout.storage(tokens: tokens, features: features)), tensor: nil)
+        featureMajorLayouts[value] = layout
+        return layout
+    }
+
     /// Whether a MatMul node runs on the sparse Linear kernel reading `value` as its left operand
     /// (a constant 2-D weight the sparse policy accepts; `emitMatMul` always emits such a node).
     func runsAsSparseLinear(_ index: Int, reading value: String) -> Bool {

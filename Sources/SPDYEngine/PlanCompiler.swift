@@ -48,8 +48,9 @@ struct PlanCompiler {
     var attentionFusions: [Int: AttentionFusion] = [:]
     /// LayerNorm inputs that are residual sums computed by the LayerNorm step: input → operands.
     var residualSums: [String: (a: String, b: String)] = [:]
-    /// Values stored [features × tokens] between sparse Linear layers (see `ActivationLayout`).
-    var featureMajorValues: Set<String> = []
+    /// Values stored feature-major between sparse Linear layers and attention, with their row
+    /// stride (see `ActivationLayout`, PlanCompiler+Layouts.swift).
+    var featureMajorLayouts: [String: ActivationLayout] = [:]
 
     mutating func compile() throws {
         for input in graph.inputs {
@@ -115,7 +116,7 @@ struct PlanCompiler {
         s.type = analysis.type(of: output)
         slots[output] = s
         // Same memory, same layout (`featureMajorReaders` allowed only readers that expect it).
-        if featureMajorValues.contains(input) { featureMajorValues.insert(output) }
+        if let layout = featureMajorLayouts[input] { featureMajorLayouts[output] = layout }
     }
 
     func constant(_ name: String?) -> Tensor? {
@@ -425,17 +426,17 @@ struct PlanCompiler {
             }
             let (activation, final) = fuseActivation(after: out)
             if options.sparseKernels.prefersSparse(density: Density.of(w.floats)) {
-                let outputLayout: ActivationLayout = feedsOnlyFeatureMajorReaders(final) ? .featureMajor : .tokenMajor
-                if outputLayout == .featureMajor { featureMajorValues.insert(final) }
+                let outputLayout = feedsOnlyFeatureMajorReaders(final)
+                    ? reserveFeatureMajor(final, tokens: m, features: n) : ActivationLayout.tokenMajor
                 steps.append(SparseLinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, weightTransposed: false,
                                               weight: w.floats, bias: bias, activation: activation,
                                               input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!,
                                               threads: options.threads,
-                                              inputLayout: featureMajorValues.contains(node.inputs[0]) ? .featureMajor : .tokenMajor,
+                                              inputLayout: layout(of: node.inputs[0]),
                                               outputLayout: outputLayout))
                 return true
             }
-            precondition(!featureMajorValues.contains(node.inputs[0]), "feature-major input for a dense Linear")
+            precondition(!layout(of: node.inputs[0]).isFeatureMajor, "feature-major input for a dense Linear")
             steps.append(LinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, inputTransposed: false,
                                     weightTransposed: false, weight: w.floats, bias: bias, activation: activation,
                                     input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!))

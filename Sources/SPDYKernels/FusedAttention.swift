@@ -61,8 +61,8 @@ public final class FusedAttention: @unchecked Sendable {
         let tokenStride: Int, featureStride: Int
         let batchOffset: Int, headOffset: Int
 
-        init(layout: ActivationLayout, batch: Int, tokens: Int, features: Int, depth: Int) {
-            (tokenStride, featureStride) = layout.strides(tokens: batch * tokens, features: features)
+        init(layout: ActivationLayout, tokens: Int, features: Int, depth: Int) {
+            (tokenStride, featureStride) = layout.strides(features: features)
             batchOffset = tokens * tokenStride
             headOffset = depth * featureStride
         }
@@ -82,10 +82,10 @@ public final class FusedAttention: @unchecked Sendable {
         // Fewer heads than threads: split query rows too, in blocks of at least four rows.
         let blocks = items >= 2 * pool.threads ? 1 : min(max(1, queryLength / 4), (2 * pool.threads + items - 1) / items)
         let width = heads * depth, avx512 = instructionSet == .avx512
-        let qv = HeadView(layout: layouts.q, batch: batch, tokens: queryLength, features: width, depth: depth)
-        let kv = HeadView(layout: layouts.k, batch: batch, tokens: keyLength, features: width, depth: depth)
-        let vv = HeadView(layout: layouts.v, batch: batch, tokens: keyLength, features: width, depth: depth)
-        let ov = HeadView(layout: layouts.out, batch: batch, tokens: queryLength, features: width, depth: depth)
+        let qv = HeadView(layout: layouts.q, tokens: queryLength, features: width, depth: depth)
+        let kv = HeadView(layout: layouts.k, tokens: keyLength, features: width, depth: depth)
+        let vv = HeadView(layout: layouts.v, tokens: keyLength, features: width, depth: depth)
+        let ov = HeadView(layout: layouts.out, tokens: queryLength, features: width, depth: depth)
         pool.parallelChunks(items * blocks) { thread, range in
             let scratch = self.scratch[thread]
             for item in range {

@@ -3,69 +3,78 @@
 ///
 /// The kernel needs the dimension it vectorises over (tokens) contiguous, so each tile of tokens
 /// is transposed into a packed [K × tile] block, multiplied into a [M × tile] block (epilogue
-/// fused) and transposed back into Y. Tiles run in parallel; with too few tiles for the threads,
-/// output features are split as well.
+/// fused) and transposed back into Y. Feature-major activations (`ActivationLayout`) skip those
+/// transposes: the kernel reads a feature-major X in place (its offsets are built for X's row
+/// stride) and writes a feature-major Y directly. Tiles run in parallel; with too few tiles for
+/// the threads, output features are split as well.
 public final class SparseLinear: @unchecked Sendable {
     public let inFeatures: Int, outFeatures: Int
     public let matrix: SparseMatrix
     public let tileWidth: Int
     let scratch: ThreadScratch
 
+    /// The layout of X, fixed at init (a feature-major X's row stride is in the kernel's offsets).
+    public let input: ActivationLayout
+
     /// `weight` is [outFeatures × inFeatures] row-major (`transposed: true` when it is stored
-    /// [inFeatures × outFeatures], as ONNX MatMul weights are).
-    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, transposed: Bool, threads: Int) {
+    /// [inFeatures × outFeatures], as ONNX MatMul weights are); X will come in `input` layout.
+    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, transposed: Bool, threads: Int,
+                input: ActivationLayout = .tokenMajor) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        self.input = input
         let tw = SparseMatrix.tileWidth(depth: inFeatures)
         tileWidth = tw
+        var ldx = tw
+        if case .featureMajor(let ld) = input { ldx = ld }
         if transposed {
             var rows = [Float](repeating: 0, count: inFeatures * outFeatures)
             for k in 0..<inFeatures { for m in 0..<outFeatures { rows[m * inFeatures + k] = weight[k * outFeatures + m] } }
             matrix = rows.withUnsafeBufferPointer {
-                SparseMatrix(rows: outFeatures, depth: inFeatures, a: $0.baseAddress!, lda: inFeatures, ldx: tw)
+                SparseMatrix(rows: outFeatures, depth: inFeatures, a: $0.baseAddress!, lda: inFeatures, ldx: ldx)
             }
         } else {
-            matrix = SparseMatrix(rows: outFeatures, depth: inFeatures, a: weight, lda: inFeatures, ldx: tileWidth)
+            matrix = SparseMatrix(rows: outFeatures, depth: inFeatures, a: weight, lda: inFeatures, ldx: ldx)
         }
         scratch = ThreadScratch(floatsPerThread: (inFeatures + outFeatures) * tileWidth, threads: threads)
     }
 
     deinit { matrix.deallocate() }
 
-    /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature. X and Y are laid
-    /// out as `input` and `output` say ([n × features] or [features × n]).
+    /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature. X is in the
+    /// layout given at init, Y in `output`.
     public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
-                    pool: ThreadPool, input: ActivationLayout = .tokenMajor, output: ActivationLayout = .tokenMajor) {
+                    pool: ThreadPool, output: ActivationLayout = .tokenMajor) {
         let tiles = ColumnTiles(count: n, width: tileWidth)
         guard tiles.count > 0 else { return }
         let chunks = matrix.rowChunks(tiles: tiles.count, threads: pool.threads)
-        let (k, m, tw) = (inFeatures, outFeatures, tileWidth)
+        let (k, m, tw, input) = (inFeatures, outFeatures, tileWidth, input)
         pool.parallelChunks(tiles.count * chunks) { thread, items in
             let packed = self.scratch[thread], product = packed + k * tw
             var packedTile = -1
             for item in items {
                 let tile = item / chunks, tokens = tiles[tile], rows = self.matrix.rowChunk(item % chunks, of: chunks)
                 let w = tokens.count
-                if packedTile != tile {
-                    switch input {
-                    case .tokenMajor:
+                // The kernel's X: a packed transpose of a token-major tile, or the feature-major
+                // tile in place.
+                var tileX = UnsafePointer(packed)
+                switch input {
+                case .tokenMajor:
+                    if packedTile != tile {
                         Transpose.block(x + tokens.lowerBound * k, ld: k, rows: w, columns: k, into: packed, ld: tw)
-                    case .featureMajor:
-                        // Rows of the tile are contiguous already: copy them next to each other (the
-                        // kernel's offsets assume rows `tw` apart, and a [features × n] stride of a
-                        // power of two would alias in the caches).
-                        for f in 0..<k { (packed + f * tw).update(from: x + f * n + tokens.lowerBound, count: w) }
+                        packedTile = tile
                     }
-                    packedTile = tile
+                case .featureMajor:
+                    tileX = x + tokens.lowerBound
                 }
                 switch output {
                 case .tokenMajor:
-                    self.matrix.multiplyTile(rows: rows, x: packed, width: w, y: product, ldy: tw, epilogue: epilogue)
+                    self.matrix.multiplyTile(rows: rows, x: tileX, width: w, y: product, ldy: tw, epilogue: epilogue)
                     Transpose.block(product, ld: tw, rows: rows.count, columns: w,
                                     into: y + tokens.lowerBound * m + rows.lowerBound, ld: m)
-                case .featureMajor:
-                    self.matrix.multiplyTile(rows: rows, x: packed, width: w, y: y + rows.lowerBound * n + tokens.lowerBound,
-                                             ldy: n, epilogue: epilogue)
+                case .featureMajor(let ldy):
+                    self.matrix.multiplyTile(rows: rows, x: tileX, width: w, y: y + rows.lowerBound * ldy + tokens.lowerBound,
+                                             ldy: ldy, epilogue: epilogue)
                 }
             }
         }

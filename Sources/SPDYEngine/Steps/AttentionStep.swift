@@ -15,9 +15,9 @@ final class AttentionStep: PlanStep {
 
     var kernel: String {
         let a = attention
-        let fm = [a.layouts.q, a.layouts.k, a.layouts.v].contains(.featureMajor) ? " fm-in" : ""
+        let fm = [a.layouts.q, a.layouts.k, a.layouts.v].contains(where: \.isFeatureMajor) ? " fm-in" : ""
         return "Attention fused[\(a.batch)x\(a.heads)] \(a.queryLength)x\(a.keyLength)x\(a.depth)\(mask != nil ? "+mask" : "")"
-            + fm + (a.layouts.out == .featureMajor ? " fm-out" : "")
+            + fm + (a.layouts.out.isFeatureMajor ? " fm-out" : "")
     }
     var readBuffers: [Int] { [q, k, v] + (mask.map { [$0] } ?? []) }
     var writtenBuffers: [Int] { [output] }
