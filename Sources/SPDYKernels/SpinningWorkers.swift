@@ -18,6 +18,9 @@ final class SpinningWorkers: @unchecked Sendable {
     /// How long an idle worker spins before it sleeps.
     static let spinNanoseconds: UInt64 = 200_000
 
+    /// `SPDY_SPINNING_WORKERS=0` turns them off (every region on `concurrentPerform`).
+    static let enabled = ProcessInfo.processInfo.environment["SPDY_SPINNING_WORKERS"] != "0"
+
     private final class Worker: @unchecked Sendable {
         let sleeping = Atomic<Bool>(false)
         let wake = DispatchSemaphore(value: 0)
@@ -52,7 +55,7 @@ final class SpinningWorkers: @unchecked Sendable {
     /// Runs `body(c)` for c in 0..<chunks (chunk 0 on the calling thread) and returns true, or
     /// returns false without running anything when the workers are busy or too few.
     @usableFromInline func run(chunks: Int, _ body: (Int) -> Void) -> Bool {
-        guard chunks >= 2, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        guard chunks >= 2, Self.enabled, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         lock.lock()
         let available = workers
         lock.unlock()

@@ -134,10 +134,7 @@ public enum GlobalAdaPrune {
             .forward(feeds, retaining: outputs, differentiable: false)
         let s = try TrainingExecutor(graph: truncated(sparse, to: layers.map(\.output)), options: TrainingOptions(threads: threads))
             .forward(feeds, retaining: outputs, differentiable: false)
-        return try layers.reduce(0) {
-            let output = s.value($1.output)!
-            return $0 + (try Loss.normalizedDistance(output, target: t.value($1.output)!, rowMask: tokenRows(feeds, output: output)).value)
-        }
+        return try layers.reduce(0) { $0 + (try Loss.normalizedDistance(s.value($1.output)!, target: t.value($1.output)!).value) }
     }
 
     /// One Adam step on one batch; returns the batch's loss.
@@ -148,8 +145,7 @@ public enum GlobalAdaPrune {
         var seeds: [String: Tensor] = [:]
         var loss = 0.0
         for name in outputs {
-            let output = pass.value(name)!
-            let l = try Loss.normalizedDistance(output, target: targets.value(name)!, rowMask: tokenRows(feeds, output: output))
+            let l = try Loss.normalizedDistance(pass.value(name)!, target: targets.value(name)!)
             loss += l.value
             seeds[name] = l.gradient
         }
@@ -157,19 +153,6 @@ public enum GlobalAdaPrune {
         try student.backward(pass, seeds: seeds)
         optimizer.step(student.parameters)
         return loss
-    }
-
-    /// The real-token flags of a transformer batch (`attention_mask`, [batch × sequence]) when
-    /// `output` is per token ([batch × sequence × …]): padded positions stay out of the loss, as
-    /// they stay out of the layer statistics of the database (`CalibrationSet.tokenMaskInput`).
-    static func tokenRows(_ feeds: [String: Tensor], output: Tensor) -> [Bool]? {
-        guard let mask = feeds[CalibrationSet.tokenMaskName], mask.rank == 2, output.rank >= 3,
-              Array(output.shape.prefix(2)) == mask.shape else { return nil }
-        switch mask.storage {
-        case .integer(let v): return v.map { $0 != 0 }
-        case .float(let v): return v.map { $0 != 0 }
-        case .bool(let v): return v
-        }
     }
 
     /// Identifies what a saved state belongs to: the sparse weights, the calibration set and the settings.
@@ -180,7 +163,7 @@ public enum GlobalAdaPrune {
             if let w = sparse.initializers[layer.id], w.dataType == .float32 { digest.add(w.floats) }
         }
         digest.add(calibration.fingerprint)
-        digest.add("\(settings.epochs) \(settings.batchSize) \(settings.learningRate) \(settings.seed) padding-masked")
+        digest.add("\(settings.epochs) \(settings.batchSize) \(settings.learningRate) \(settings.seed)")
         return digest.hex
     }
 }

@@ -76,15 +76,20 @@ public enum Loss {
         if let rowMask, rowMask.count * width != a.count {
             throw TrainingError.badFeed(name: "token mask", reason: "\(rowMask.count) rows do not divide an output of \(a.count) values")
         }
-        @inline(__always) func kept(_ i: Int) -> Bool { rowMask.map { $0[i / width] } ?? true }
+        let rows = rowMask?.count ?? 1
         var norm = 0.0, distance = 0.0
-        for i in 0..<a.count where kept(i) {
-            let d = Double(a[i]) - Double(b[i])
-            distance += d * d
-            norm += Double(b[i]) * Double(b[i])
+        for r in 0..<rows where rowMask?[r] ?? true {
+            for i in (r * width)..<((r + 1) * width) {
+                let d = Double(a[i]) - Double(b[i])
+                distance += d * d
+                norm += Double(b[i]) * Double(b[i])
+            }
         }
         let scale = norm > 0 ? norm : 1
-        let gradient = (0..<a.count).map { kept($0) ? Float(2 * (Double(a[$0]) - Double(b[$0])) / scale) : 0 }
+        var gradient = [Float](repeating: 0, count: a.count)
+        for r in 0..<rows where rowMask?[r] ?? true {
+            for i in (r * width)..<((r + 1) * width) { gradient[i] = Float(2 * (Double(a[i]) - Double(b[i])) / scale) }
+        }
         return LossResult(value: distance / scale, gradient: Tensor(shape: output.shape, floats: gradient))
     }
 
