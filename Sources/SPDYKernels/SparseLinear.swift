@@ -5,49 +5,43 @@
 /// is transposed into a packed [K × tile] block, multiplied into a [M × tile] block (epilogue
 /// fused) and transposed back into Y. Feature-major activations (`ActivationLayout`) skip those
 /// transposes: a feature-major X tile is packed by row copies, a feature-major Y is written
-/// directly. Tiles run in parallel; with too few tiles for
-/// the threads, output features are split as well.
+/// directly. Tiles run in parallel; with too few tiles for the threads, output features are
+/// split as well.
 public final class SparseLinear: @unchecked Sendable {
     public let inFeatures: Int, outFeatures: Int
     public let matrix: SparseMatrix
     public let tileWidth: Int
     let scratch: ThreadScratch
 
-    /// The layout of X, fixed at init (a feature-major X's row stride is in the kernel's offsets).
-    public let input: ActivationLayout
-
     /// `weight` is [outFeatures × inFeatures] row-major (`transposed: true` when it is stored
-    /// [inFeatures × outFeatures], as ONNX MatMul weights are); X will come in `input` layout.
-    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, transposed: Bool, threads: Int,
-                input: ActivationLayout = .tokenMajor) {
+    /// [inFeatures × outFeatures], as ONNX MatMul weights are).
+    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, transposed: Bool, threads: Int) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        self.input = input
         let tw = SparseMatrix.tileWidth(depth: inFeatures)
         tileWidth = tw
-        let ldx = tw
         if transposed {
             var rows = [Float](repeating: 0, count: inFeatures * outFeatures)
             for k in 0..<inFeatures { for m in 0..<outFeatures { rows[m * inFeatures + k] = weight[k * outFeatures + m] } }
             matrix = rows.withUnsafeBufferPointer {
-                SparseMatrix(rows: outFeatures, depth: inFeatures, a: $0.baseAddress!, lda: inFeatures, ldx: ldx)
+                SparseMatrix(rows: outFeatures, depth: inFeatures, a: $0.baseAddress!, lda: inFeatures, ldx: tw)
             }
         } else {
-            matrix = SparseMatrix(rows: outFeatures, depth: inFeatures, a: weight, lda: inFeatures, ldx: ldx)
+            matrix = SparseMatrix(rows: outFeatures, depth: inFeatures, a: weight, lda: inFeatures, ldx: tw)
         }
         scratch = ThreadScratch(floatsPerThread: (inFeatures + outFeatures) * tileWidth, threads: threads)
     }
 
     deinit { matrix.deallocate() }
 
-    /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature. X is in the
-    /// layout given at init, Y in `output`.
+    /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature. X and Y are laid
+    /// out as `input` and `output` say.
     public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
-                    pool: ThreadPool, output: ActivationLayout = .tokenMajor) {
+                    pool: ThreadPool, input: ActivationLayout = .tokenMajor, output: ActivationLayout = .tokenMajor) {
         let tiles = ColumnTiles(count: n, width: tileWidth)
         guard tiles.count > 0 else { return }
         let chunks = matrix.rowChunks(tiles: tiles.count, threads: pool.threads)
-        let (k, m, tw, input) = (inFeatures, outFeatures, tileWidth, input)
+        let (k, m, tw) = (inFeatures, outFeatures, tileWidth)
         pool.parallelChunks(tiles.count * chunks) { thread, items in
             let packed = self.scratch[thread], product = packed + k * tw
             var packedTile = -1

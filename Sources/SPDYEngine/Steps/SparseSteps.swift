@@ -55,8 +55,7 @@ final class SparseLinearStep: SingleInputStep {
         self.m = m; self.n = n; self.k = k
         let scaled = alpha == 1 ? weight : weight.map { $0 * alpha }
         layer = scaled.withUnsafeBufferPointer {
-            SparseLinear(weight: $0.baseAddress!, inFeatures: k, outFeatures: n, transposed: !weightTransposed, threads: threads,
-                         input: inputLayout)
+            SparseLinear(weight: $0.baseAddress!, inFeatures: k, outFeatures: n, transposed: !weightTransposed, threads: threads)
         }
         self.bias = bias.map(heapCopy)
         self.activation = activation
@@ -75,6 +74,7 @@ final class SparseLinearStep: SingleInputStep {
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         // GELU is applied on each finished tile while it is in cache, not in a pass of its own.
         layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: memory.pointer(output),
-                  epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool, output: outputLayout)
+                  epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool,
+                  input: inputLayout, output: outputLayout)
     }
 }
