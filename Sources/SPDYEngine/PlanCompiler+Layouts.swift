@@ -36,13 +36,12 @@ extension PlanCompiler {
     /// (the attention step reads the Linear output through it). Then the producer writes it
     /// feature-major and no one transposes it.
     func feedsOnlyFeatureMajorReaders(_ value: String) -> Bool {
-        guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
-              let users = consumers[value], !users.isEmpty else { return false }
+        guard isPrivate(value), let users = consumers[value], !users.isEmpty else { return false }
         return users.allSatisfy { user in
             if runsAsSparseLinear(user, reading: value) { return true }
             let node = graph.nodes[user]
             guard node.opType == "Reshape", node.inputs.first == value, let reshaped = node.outputs.first,
-                  !graphOutputs.contains(reshaped), !options.observed.contains(reshaped),
+                  isPrivate(reshaped),
                   let fusion = attentionFusions.values.first(where: { [$0.q, $0.k, $0.v].contains(reshaped) }),
                   let readers = consumers[reshaped] else { return false }
             return readers.allSatisfy(fusion.nodes.contains)
@@ -52,13 +51,12 @@ extension PlanCompiler {
     /// Whether a fused attention block's output ([B, S, H, D]) reaches only sparse Linear layers
     /// through Reshapes to [B·S… × H·D], so the attention step can write it feature-major.
     func attentionOutputFeedsOnlySparseLinear(_ f: AttentionFusion) -> Bool {
-        guard options.fuse, !graphOutputs.contains(f.output), !options.observed.contains(f.output),
-              let users = consumers[f.output], !users.isEmpty else { return false }
+        guard isPrivate(f.output), let users = consumers[f.output], !users.isEmpty else { return false }
         return users.allSatisfy { user in
             let node = graph.nodes[user]
             guard node.opType == "Reshape", node.inputs.first == f.output, let merged = node.outputs.first,
-                  type(merged).shape.last == f.heads * f.depth, !graphOutputs.contains(merged),
-                  !options.observed.contains(merged), let readers = consumers[merged], !readers.isEmpty else { return false }
+                  type(merged).shape.last == f.heads * f.depth, isPrivate(merged),
+                  let readers = consumers[merged], !readers.isEmpty else { return false }
             return readers.allSatisfy { runsAsSparseLinear($0, reading: merged) }
         }
     }

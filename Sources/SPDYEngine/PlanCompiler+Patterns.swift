@@ -22,8 +22,7 @@ extension PlanCompiler {
     /// Exact GELU starting at `value`: Div(value, √2) → Erf → Add 1 → Mul(value, ·) → Mul 0.5
     /// (in either operand order). Returns the fused nodes and the final output.
     func matchGELU(after value: String) -> (nodes: [Int], output: String)? {
-        guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
-              let users = consumers[value], users.count == 2 else { return nil }
+        guard isPrivate(value), let users = consumers[value], users.count == 2 else { return nil }
         guard let divIndex = users.first(where: { graph.nodes[$0].opType == "Div" }) else { return nil }
         let div = graph.nodes[divIndex]
         guard div.inputs.first == value, let s = scalarOperand(div, other: value), abs(s - 1.4142135) < 1e-4,
@@ -67,7 +66,7 @@ extension PlanCompiler {
               (try? reduce.int("keepdims", default: 1)) == 1,
               let sub = sole(reduce.outputs[0], "Sub"), sub.node.inputs == [x, reduce.outputs[0]] else { return nil }
         let d = sub.node.outputs[0]
-        guard let users = consumers[d], users.count == 2, !graphOutputs.contains(d), !options.observed.contains(d),
+        guard let users = consumers[d], users.count == 2, isPrivate(d),
               let powIndex = users.first(where: { graph.nodes[$0].opType == "Pow" }),
               let divIndex = users.first(where: { graph.nodes[$0].opType == "Div" }) else { return nil }
         let pow = graph.nodes[powIndex], div = graph.nodes[divIndex]
@@ -135,7 +134,7 @@ extension PlanCompiler {
             } else {
                 continue
             }
-            guard !graphOutputs.contains(x), !options.observed.contains(x), let users = consumers[x],
+            guard isPrivate(x), let users = consumers[x],
                   Set(users).isSubset(of: covered), let p = producers[x], graph.nodes[p].opType == "Add" else { continue }
             let add = graph.nodes[p]
             guard add.inputs.count == 2, add.inputs[0] != add.inputs[1],
@@ -164,13 +163,11 @@ extension PlanCompiler {
               let x = node.input(1), let y = node.input(2),
               type(x).dataType == .float32, type(y).dataType == .float32 else { return false }
         let out = type(node.outputs[0]).shape
-        func indices(_ name: String) -> [Int]? {
-            type(name).shape == out ? nil : Broadcast.sourceIndices(from: type(name).shape, to: out)
-        }
         guard let condition = slot(for: c).tensor, let xb = slot(for: x).buffer, let yb = slot(for: y).buffer,
               let output = slot(for: node.outputs[0]).buffer else { return false }
-        steps.append(WhereStep(nodeName: node.name, condition: condition, conditionIndices: indices(c), x: xb,
-                               xIndices: indices(x), y: yb, yIndices: indices(y), count: type(node.outputs[0]).count,
+        steps.append(WhereStep(nodeName: node.name, condition: condition, conditionIndices: broadcastIndices(c, to: out), x: xb,
+                               xIndices: broadcastIndices(x, to: out), y: yb, yIndices: broadcastIndices(y, to: out),
+                               count: type(node.outputs[0]).count,
                                output: output))
         return true
     }
@@ -193,7 +190,7 @@ extension PlanCompiler {
                   node.inputs.contains(where: { constant($0) == nil }) else { return false }
             names = node.inputs
         }
-        let indices = names.map { type($0).shape == shape ? nil : Broadcast.sourceIndices(from: type($0).shape, to: shape) }
+        let indices = names.map { broadcastIndices($0, to: shape) }
         let slots = names.map { slot(for: $0).tensor }
         guard slots.allSatisfy({ $0 != nil }), let output = slot(for: out).tensor else { return false }
         steps.append(BoolBroadcastStep(nodeName: node.name, operation: operation, operands: slots.map { $0! },

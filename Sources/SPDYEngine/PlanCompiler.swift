@@ -115,7 +115,7 @@ struct PlanCompiler {
         var s = slot(for: input)
         s.type = analysis.type(of: output)
         slots[output] = s
-        // Same memory, same layout (`featureMajorReaders` allowed only readers that expect it).
+        // Same memory, same layout (`feedsOnlyFeatureMajorReaders` allowed only readers that expect it).
         if let layout = featureMajorLayouts[input] { featureMajorLayouts[output] = layout }
     }
 
@@ -126,11 +126,22 @@ struct PlanCompiler {
 
     func type(_ name: String) -> ValueType { analysis.type(of: name) }
 
+    /// Whether a fused step may keep `value` to itself (never write it, or write it in its own
+    /// layout): fusion is on and nobody outside the plan reads it (not a graph output, not observed).
+    func isPrivate(_ value: String) -> Bool {
+        options.fuse && !graphOutputs.contains(value) && !options.observed.contains(value)
+    }
+
     /// The single node reading `value`, when fusing across `value` is allowed.
     func soleConsumer(_ value: String) -> Int? {
-        guard options.fuse, !graphOutputs.contains(value), !options.observed.contains(value),
-              let users = consumers[value], users.count == 1 else { return nil }
+        guard isPrivate(value), let users = consumers[value], users.count == 1 else { return nil }
         return users[0]
+    }
+
+    /// For each element of a `shape`-shaped result, the flat index of the element of `value`
+    /// broadcast to it (NumPy rules); nil when `value` already has that shape.
+    func broadcastIndices(_ value: String, to shape: [Int]) -> [Int]? {
+        type(value).shape == shape ? nil : Broadcast.sourceIndices(from: type(value).shape, to: shape)
     }
 
     // MARK: Emission
