@@ -9,14 +9,22 @@
 
 #define AVX512 __attribute__((target("avx512f")))
 
-static inline AVX512 void store_row(float *row, __m512 v0, __m512 v1, __m512 bias, __m512 lo, __m512 hi,
+// Stores one row: bias, the residual row `res` (or NULL), then the clamp.
+static inline AVX512 void store_row(float *row, const float *res, __m512 v0, __m512 v1, __m512 bias, __m512 lo, __m512 hi,
                                     __mmask16 m0, __mmask16 m1) {
-    _mm512_mask_storeu_ps(row, m0, _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_add_ps(v0, bias))));
-    if (m1) _mm512_mask_storeu_ps(row + 16, m1, _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_add_ps(v1, bias))));
+    v0 = _mm512_add_ps(v0, bias);
+    v1 = _mm512_add_ps(v1, bias);
+    if (res) {
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, res));
+        if (m1) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, res + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, _mm512_min_ps(hi, _mm512_max_ps(lo, v0)));
+    if (m1) _mm512_mask_storeu_ps(row + 16, m1, _mm512_min_ps(hi, _mm512_max_ps(lo, v1)));
 }
 
 AVX512 void spdy_gemm_panel_avx512(const float *a, int64_t depth, const float *b0, const float *b1, float *c, int64_t ldc,
-                                   int64_t rows, int64_t width, const float *bias, float lo, float hi) {
+                                   int64_t rows, int64_t width, const float *bias, const float *residual, float lo,
+                                   float hi) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     if (b1) {
@@ -57,7 +65,7 @@ AVX512 void spdy_gemm_panel_avx512(const float *a, int64_t depth, const float *b
     const int64_t w0 = width < 16 ? width : 16, w1 = b1 && width > 16 ? width - 16 : 0;
     const __mmask16 m0 = (__mmask16)(w0 >= 16 ? 0xFFFF : (1u << w0) - 1);
     const __mmask16 m1 = (__mmask16)(w1 >= 16 ? 0xFFFF : (1u << w1) - 1);
-#define ROW(r, v0, v1) if (rows > r) store_row(c + r * ldc, v0, v1, _mm512_set1_ps(bias ? bias[r] : 0.0f), vlo, vhi, m0, m1)
+#define ROW(r, v0, v1) if (rows > r) store_row(c + r * ldc, residual ? residual + r * ldc : NULL, v0, v1, _mm512_set1_ps(bias ? bias[r] : 0.0f), vlo, vhi, m0, m1)
     ROW(0, c00, c01); ROW(1, c10, c11); ROW(2, c20, c21); ROW(3, c30, c31); ROW(4, c40, c41); ROW(5, c50, c51);
 #undef ROW
 }
@@ -65,8 +73,8 @@ AVX512 void spdy_gemm_panel_avx512(const float *a, int64_t depth, const float *b
 #else
 
 void spdy_gemm_panel_avx512(const float *a, int64_t depth, const float *b0, const float *b1, float *c, int64_t ldc,
-                            int64_t rows, int64_t width, const float *bias, float lo, float hi) {
-    (void)a; (void)depth; (void)b0; (void)b1; (void)c; (void)ldc; (void)rows; (void)width; (void)bias; (void)lo; (void)hi;
+                            int64_t rows, int64_t width, const float *bias, const float *residual, float lo, float hi) {
+    (void)residual; (void)a; (void)depth; (void)b0; (void)b1; (void)c; (void)ldc; (void)rows; (void)width; (void)bias; (void)lo; (void)hi;
 }
 
 #endif

@@ -36,10 +36,13 @@ static inline AVX512 __m512 erf16(__m512 v) {
     return _mm512_div_ps(_mm512_mul_ps(x, p), q);
 }
 
-// The epilogue: bias, then exact GELU (0.5·v·(1 + erf(v/√2))) or the clamp; max/min with the
-// value second so that a NaN sum stays NaN, as in the Swift kernels.
-static inline AVX512 __m512 finish(__m512 sum, __m512 bias, __m512 lo, __m512 hi, int gelu) {
-    const __m512 v = _mm512_add_ps(sum, bias);
+// The epilogue: bias and the residual (`res`, the residual values of these lanes, or NULL), then
+// exact GELU (0.5·v·(1 + erf(v/√2))) or the clamp; max/min with the value second so that a NaN
+// sum stays NaN, as in the Swift kernels.
+static inline AVX512 __m512 finish_masked(__m512 sum, const float *res, __mmask16 mask, __m512 bias, __m512 lo, __m512 hi,
+                                          int gelu) {
+    __m512 v = _mm512_add_ps(sum, bias);
+    if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, res));
     if (gelu) {
         const __m512 e = erf16(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
         return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
@@ -47,12 +50,15 @@ static inline AVX512 __m512 finish(__m512 sum, __m512 bias, __m512 lo, __m512 hi
     return _mm512_min_ps(hi, _mm512_max_ps(lo, v));
 }
 
+#define finish(sum, res, bias, lo, hi, gelu) finish_masked(sum, res, (__mmask16)0xFFFF, bias, lo, hi, gelu)
+#define RES(k) (res ? res + (k) : NULL)
+
 #define LOAD(p) _mm512_loadu_ps(p)
 #define FMA(v, p, acc) acc = _mm512_fmadd_ps(v, LOAD(p), acc)
 
 // 128 columns: eight vectors per nonzero (eight FMA chains; the entry and its broadcast are
 // loaded once for eight vectors).
-static inline AVX512 void columns128(const spdy_entry *row, int64_t count, const float *x, float *out,
+static inline AVX512 void columns128(const spdy_entry *row, int64_t count, const float *x, float *out, const float *res,
                                      __m512 bias, __m512 lo, __m512 hi, int gelu) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (int64_t i = 0; i < count; i++) {
@@ -61,18 +67,18 @@ static inline AVX512 void columns128(const spdy_entry *row, int64_t count, const
         FMA(v, p, a0); FMA(v, p + 16, a1); FMA(v, p + 32, a2); FMA(v, p + 48, a3);
         FMA(v, p + 64, a4); FMA(v, p + 80, a5); FMA(v, p + 96, a6); FMA(v, p + 112, a7);
     }
-    _mm512_storeu_ps(out, finish(a0, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 16, finish(a1, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 32, finish(a2, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 48, finish(a3, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 64, finish(a4, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 80, finish(a5, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 96, finish(a6, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 112, finish(a7, bias, lo, hi, gelu));
+    _mm512_storeu_ps(out, finish(a0, RES(0), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 16, finish(a1, RES(16), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 32, finish(a2, RES(32), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 48, finish(a3, RES(48), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 64, finish(a4, RES(64), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 80, finish(a5, RES(80), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 96, finish(a6, RES(96), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 112, finish(a7, RES(112), bias, lo, hi, gelu));
 }
 
 // 64 columns: four vectors per nonzero, two nonzeros in flight (eight FMA chains).
-static inline AVX512 void columns64(const spdy_entry *row, int64_t count, const float *x, float *out,
+static inline AVX512 void columns64(const spdy_entry *row, int64_t count, const float *x, float *out, const float *res,
                                     __m512 bias, __m512 lo, __m512 hi, int gelu) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     int64_t i = 0;
@@ -87,14 +93,14 @@ static inline AVX512 void columns64(const spdy_entry *row, int64_t count, const 
         __m512 v = _mm512_set1_ps(row[i].value);
         FMA(v, p, a0); FMA(v, p + 16, a1); FMA(v, p + 32, a2); FMA(v, p + 48, a3);
     }
-    _mm512_storeu_ps(out, finish(_mm512_add_ps(a0, b0), bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 16, finish(_mm512_add_ps(a1, b1), bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 32, finish(_mm512_add_ps(a2, b2), bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 48, finish(_mm512_add_ps(a3, b3), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out, finish(_mm512_add_ps(a0, b0), RES(0), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 16, finish(_mm512_add_ps(a1, b1), RES(16), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 32, finish(_mm512_add_ps(a2, b2), RES(32), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 48, finish(_mm512_add_ps(a3, b3), RES(48), bias, lo, hi, gelu));
 }
 
 // 32 columns: two vectors per nonzero, four nonzeros in flight.
-static inline AVX512 void columns32(const spdy_entry *row, int64_t count, const float *x, float *out,
+static inline AVX512 void columns32(const spdy_entry *row, int64_t count, const float *x, float *out, const float *res,
                                     __m512 bias, __m512 lo, __m512 hi, int gelu) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
     int64_t i = 0;
@@ -113,12 +119,12 @@ static inline AVX512 void columns32(const spdy_entry *row, int64_t count, const 
     }
     __m512 s0 = _mm512_add_ps(_mm512_add_ps(a0, b0), _mm512_add_ps(c0, d0));
     __m512 s1 = _mm512_add_ps(_mm512_add_ps(a1, b1), _mm512_add_ps(c1, d1));
-    _mm512_storeu_ps(out, finish(s0, bias, lo, hi, gelu));
-    _mm512_storeu_ps(out + 16, finish(s1, bias, lo, hi, gelu));
+    _mm512_storeu_ps(out, finish(s0, RES(0), bias, lo, hi, gelu));
+    _mm512_storeu_ps(out + 16, finish(s1, RES(16), bias, lo, hi, gelu));
 }
 
 // Up to 16 columns under `mask`: one vector per nonzero, four nonzeros in flight.
-static inline AVX512 void columns16(const spdy_entry *row, int64_t count, const float *x, float *out, __mmask16 mask,
+static inline AVX512 void columns16(const spdy_entry *row, int64_t count, const float *x, float *out, const float *res, __mmask16 mask,
                                     __m512 bias, __m512 lo, __m512 hi, int gelu) {
     __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
     int64_t i = 0;
@@ -132,27 +138,28 @@ static inline AVX512 void columns16(const spdy_entry *row, int64_t count, const 
         a = _mm512_fmadd_ps(_mm512_set1_ps(row[i].value), _mm512_maskz_loadu_ps(mask, x + row[i].offset), a);
     }
     __m512 sum = _mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d));
-    _mm512_mask_storeu_ps(out, mask, finish(sum, bias, lo, hi, gelu));
+    _mm512_mask_storeu_ps(out, mask, finish_masked(sum, res, mask, bias, lo, hi, gelu));
 }
 
 AVX512 void spdy_sparse_rows_avx512(const int64_t *row_start, const void *entries, int64_t row_begin, int64_t row_end,
                                     const float *x, int64_t width, float *y, int64_t ldy, const float *bias,
-                                    float lo, float hi, int gelu) {
+                                    const float *residual, float lo, float hi, int gelu) {
     const spdy_entry *all = (const spdy_entry *)entries;
     const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     for (int64_t r = row_begin; r < row_end; r++) {
         const spdy_entry *row = all + row_start[r];
         const int64_t count = row_start[r + 1] - row_start[r];
         float *out = y + (r - row_begin) * ldy;
+        const float *res = residual ? residual + (r - row_begin) * ldy : NULL;
         const __m512 vbias = _mm512_set1_ps(bias ? bias[r] : 0.0f);
         int64_t j = 0;
-        for (; j + 128 <= width; j += 128) columns128(row, count, x + j, out + j, vbias, vlo, vhi, gelu);
-        for (; j + 64 <= width; j += 64) columns64(row, count, x + j, out + j, vbias, vlo, vhi, gelu);
-        if (j + 32 <= width) { columns32(row, count, x + j, out + j, vbias, vlo, vhi, gelu); j += 32; }
+        for (; j + 128 <= width; j += 128) columns128(row, count, x + j, out + j, RES(j), vbias, vlo, vhi, gelu);
+        for (; j + 64 <= width; j += 64) columns64(row, count, x + j, out + j, RES(j), vbias, vlo, vhi, gelu);
+        if (j + 32 <= width) { columns32(row, count, x + j, out + j, RES(j), vbias, vlo, vhi, gelu); j += 32; }
         for (; j < width; j += 16) {
             const int64_t left = width - j;
             const __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            columns16(row, count, x + j, out + j, mask, vbias, vlo, vhi, gelu);
+            columns16(row, count, x + j, out + j, RES(j), mask, vbias, vlo, vhi, gelu);
         }
     }
 }
@@ -163,8 +170,8 @@ int spdy_cpu_has_avx512(void) { return 0; }
 
 void spdy_sparse_rows_avx512(const int64_t *row_start, const void *entries, int64_t row_begin, int64_t row_end,
                              const float *x, int64_t width, float *y, int64_t ldy, const float *bias,
-                             float lo, float hi, int gelu) {
-    (void)gelu; (void)row_start; (void)entries; (void)row_begin; (void)row_end; (void)x; (void)width;
+                             const float *residual, float lo, float hi, int gelu) {
+    (void)gelu; (void)residual; (void)row_start; (void)entries; (void)row_begin; (void)row_end; (void)x; (void)width;
     (void)y; (void)ldy; (void)bias; (void)lo; (void)hi;
 }
 

@@ -338,6 +338,7 @@ struct PlanCompiler {
             fused.insert(next)
             out = graph.nodes[next].outputs[0]
         }
+        let residual = g.isDepthwise ? nil : fuseResidualAdd(after: &out)
         let (activation, final) = fuseActivation(after: out)
         guard type(final).shape == [g.batch, g.outChannels, g.outHeight, g.outWidth] else {
             throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "engine geometry disagrees with inferred shape (internal)")
@@ -345,14 +346,34 @@ struct PlanCompiler {
         if !g.isDepthwise, options.sparseKernels.prefersSparse(density: Density.of(weights)) {
             steps.append(SparseConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
                                         input: slot(for: inputName).buffer!, output: slot(for: final).buffer!,
-                                        threads: options.threads))
+                                        residual: residual.map { slot(for: $0).buffer! }, threads: options.threads))
             return true
         }
         let ws = requestWorkspace(ConvStep.workspaceSize(g) * (g.batch >= options.threads ? options.threads : 1))
         steps.append(ConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
-                              input: slot(for: inputName).buffer!, output: slot(for: final).buffer!, workspace: ws,
+                              input: slot(for: inputName).buffer!, output: slot(for: final).buffer!,
+                              residual: residual.map { slot(for: $0).buffer! }, workspace: ws,
                               threads: options.threads))
         return true
+    }
+
+    /// Folds `Add(value, other)` into the step producing `value` (ResNet's shortcut): `other` must
+    /// be a float tensor of the same shape that an earlier step has already computed (whichever
+    /// branch of a block is emitted last takes the Add), and the activation after the sum, if any,
+    /// a clamp (the kernels add the residual before their ReLU/Clip, not before GELU). On success
+    /// `value` becomes the Add's output and the residual operand is returned.
+    mutating func fuseResidualAdd(after value: inout String) -> String? {
+        guard let next = soleConsumer(value) else { return nil }
+        let add = graph.nodes[next]
+        guard add.opType == "Add", add.inputs.count == 2, add.inputs[0] != add.inputs[1],
+              let other = add.inputs.first(where: { $0 != value }),
+              type(other).dataType == .float32, type(other).shape == type(value).shape,
+              type(add.outputs[0]).shape == type(value).shape,
+              analysis.values[other]?.constant == nil, slots[other]?.buffer != nil,
+              matchGELU(after: add.outputs[0]) == nil else { return nil }
+        fused.insert(next)
+        value = add.outputs[0]
+        return other
     }
 
     /// Inference-mode BatchNormalization as a per-channel scale and shift (constant parameters).

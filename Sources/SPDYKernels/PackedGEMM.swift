@@ -65,7 +65,7 @@ public struct PackedMatrix: @unchecked Sendable {
     /// Scratch floats each thread of a `multiply` call needs for this matrix.
     public var scratchPerThread: Int { Self.scratchPerThread(depth: depth) }
 
-    /// C[rows × n] = epilogue(A · B[depth × n]) (`ldb`, `ldc` leading dimensions). B is taken a
+    /// C[rows × n] = epilogue(A · B[depth × n]) (the epilogue's residual laid out like C) (`ldb`, `ldc` leading dimensions). B is taken a
     /// chunk of columns at a time; each chunk is one parallel region in which every thread packs
     /// the B panels it needs into its own part of `scratch` (`scratchPerThread × pool.threads`
     /// floats) and multiplies its row panels of A (or, with few row panels, its column panels).
@@ -93,7 +93,7 @@ public struct PackedMatrix: @unchecked Sendable {
                 for p in byRows ? range : 0..<self.panels {
                     if avx512 {
                         self.panelAVX512(p, columns: columns, width: width, packed: packed, c: c + p * Self.mr * ldc + start,
-                                         ldc: ldc, epilogue: epilogue)
+                                         ldc: ldc, epilogue: epilogue.advanced(by: p * Self.mr * ldc + start))
                         continue
                     }
                     for j in columns {
@@ -101,7 +101,7 @@ public struct PackedMatrix: @unchecked Sendable {
                         self.microKernel(panel: p, packedB: packed + (j - columns.lowerBound) * depth * Self.nr,
                                          c: c + p * Self.mr * ldc + start + j0, ldc: ldc,
                                          rows: min(Self.mr, self.rows - p * Self.mr), width: min(Self.nr, width - j0),
-                                         epilogue: epilogue, firstRow: p * Self.mr)
+                                         epilogue: epilogue.advanced(by: p * Self.mr * ldc + start + j0), firstRow: p * Self.mr)
                     }
                 }
             }
@@ -123,7 +123,7 @@ public struct PackedMatrix: @unchecked Sendable {
             let b0 = packed + (j - columns.lowerBound) * depth * Self.nr
             let cols = min(pair ? 2 * Self.nr : Self.nr, width - j0)
             spdy_gemm_panel_avx512(a, Int64(depth), b0, pair ? b0 + depth * Self.nr : nil, c + j0, Int64(ldc), Int64(rows),
-                                   Int64(cols), bias, epilogue.lo, epilogue.hi)
+                                   Int64(cols), bias, epilogue.residual.map { $0 + j0 }, epilogue.lo, epilogue.hi)
             j += pair ? 2 : 1
         }
     }
@@ -165,7 +165,17 @@ public struct PackedMatrix: @unchecked Sendable {
         @inline(__always) func store(_ r: Int, _ first: V, _ second: V) {
             guard r < rows else { return }
             let bias = V(repeating: epilogue.bias?[firstRow + r] ?? 0)
-            let lo = VectorMath.clamp(first + bias, low, high), hi = VectorMath.clamp(second + bias, low, high)
+            var first = first + bias, second = second + bias
+            if let residual = epilogue.residual.map({ $0 + r * ldc }) {
+                if width == Self.nr {
+                    first += UnsafeRawPointer(residual).loadUnaligned(as: V.self)
+                    second += UnsafeRawPointer(residual + 8).loadUnaligned(as: V.self)
+                } else {
+                    for x in 0..<width where x < 8 { first[x] += residual[x] }
+                    for x in 8..<max(8, width) { second[x - 8] += residual[x] }
+                }
+            }
+            let lo = VectorMath.clamp(first, low, high), hi = VectorMath.clamp(second, low, high)
             let row = c + r * ldc
             if width == Self.nr {
                 UnsafeMutableRawPointer(row).storeBytes(of: lo, as: V.self)

@@ -95,8 +95,9 @@ public final class SparseConvolution: @unchecked Sendable {
                 let group = tileIndex % perImage / tiles.count, columns = tiles[tileIndex % tiles.count]
                 let matrix = self.matrices[group], rows = matrix.rowChunk(item % chunks, of: chunks)
                 let x = input + n * inImage + group * g.inChannels * inPlane
-                let y = output + n * outImage + group * g.outChannels * outPlane
-                var local = epilogue
+                let yOffset = n * outImage + group * g.outChannels * outPlane
+                let y = output + yOffset
+                var local = epilogue.advanced(by: yOffset)
                 local.bias = epilogue.bias.map { $0 + group * g.outChannels }
                 if packedTile != tileIndex && !self.readsInPlace {
                     self.pack(x, columns, into: packed)
@@ -106,11 +107,15 @@ public final class SparseConvolution: @unchecked Sendable {
                 case .pointwise, .im2col:
                     matrix.multiplyTile(rows: rows, x: self.readsInPlace ? x + columns.lowerBound : UnsafePointer(packed), width: columns.count,
                                         y: y + rows.lowerBound * outPlane + columns.lowerBound, ldy: outPlane,
-                                        epilogue: local)
+                                        epilogue: local.advanced(by: rows.lowerBound * outPlane + columns.lowerBound))
                 case .direct:
+                    // The product tile is laid out by padded rows, not like the output: a residual
+                    // (and the clamp after it) is applied as the valid columns are scattered.
+                    var inTile = local
+                    if local.residual != nil { (inTile.residual, inTile.lo, inTile.hi) = (nil, -.infinity, .infinity) }
                     matrix.multiplyTile(rows: rows, x: packed, width: columns.count, y: product, ldy: self.tileWidth,
-                                        epilogue: local)
-                    self.scatter(product, columns, rows, into: y)
+                                        epilogue: inTile)
+                    self.scatter(product, columns, rows, into: y, epilogue: local)
                 }
             }
         }
@@ -188,9 +193,10 @@ public final class SparseConvolution: @unchecked Sendable {
         }
     }
 
-    /// Direct method: copies the valid positions (ox < Wo) of a finished tile into the output.
+    /// Direct method: copies the valid positions (ox < Wo) of a finished tile into the output;
+    /// with a residual in `epilogue` (laid out like `y`), adds it and applies the clamp on the way.
     func scatter(_ product: UnsafePointer<Float>, _ columns: Range<Int>, _ rows: Range<Int>,
-                 into y: UnsafeMutablePointer<Float>) {
+                 into y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue) {
         let g = unit, wp = paddedWidth, ow = g.outWidth, plane = g.outHeight * ow
         var p = columns.lowerBound
         while p < columns.upperBound {
@@ -199,8 +205,13 @@ public final class SparseConvolution: @unchecked Sendable {
             if ox < ow {
                 let valid = min(run, ow - ox)
                 for r in rows {
-                    (y + r * plane + oy * ow + ox).update(from: product + (r - rows.lowerBound) * tileWidth + p - columns.lowerBound,
-                                                          count: valid)
+                    let source = product + (r - rows.lowerBound) * tileWidth + p - columns.lowerBound
+                    let offset = r * plane + oy * ow + ox
+                    if let residual = epilogue.residual {
+                        VectorMath.add(source, residual + offset, y + offset, count: valid, lo: epilogue.lo, hi: epilogue.hi)
+                    } else {
+                        (y + offset).update(from: source, count: valid)
+                    }
                 }
             }
             p += run

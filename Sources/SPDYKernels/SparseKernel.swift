@@ -24,7 +24,8 @@ extension SparseMatrix {
     }
 
     /// Y[r, 0..<width] = epilogue(Σ A[r, k] · X[offset(k) + j]) for r in `rows`; Y row r starts at
-    /// `y + (r - rows.lowerBound) · ldy` (so a row range can write into its own slice).
+    /// `y + (r - rows.lowerBound) · ldy` (so a row range can write into its own slice), and so
+    /// does the epilogue's residual row.
     public func multiplyTile(rows: Range<Int>, x: UnsafePointer<Float>, width: Int,
                              y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: KernelEpilogue) {
         guard width > 0 else { return }
@@ -38,14 +39,16 @@ extension SparseMatrix {
             let row = entries + e0
             let out = y + (r - rows.lowerBound) * ldy
             let bias = epilogue.bias.map { $0[r] } ?? 0
+            let residual = epilogue.residual.map { $0 + (r - rows.lowerBound) * ldy }
             let b = Vector(repeating: bias), lo = Vector(repeating: epilogue.lo), hi = Vector(repeating: epilogue.hi)
             let gelu = epilogue.gelu
             // GELU runs as a second pass over the finished row (below): inlined here it made the
             // register-blocked loops spill (kernel-bench: +2 ms on MiniLM's FFN, +0.5 ms as a pass).
-            @inline(__always) func finish(_ v: Vector) -> Vector {
-                if gelu { return v + b }
-                // Selects, not `clamped` (whose generic min/max is not inlined).
+            @inline(__always) func finish(_ v: Vector, _ j: Int) -> Vector {
                 var r = v + b
+                if let residual { r += Self.load(residual + j) }
+                if gelu { return r }
+                // Selects, not `clamped` (whose generic min/max is not inlined).
                 r.replace(with: lo, where: r .< lo)
                 r.replace(with: hi, where: r .> hi)
                 return r
@@ -54,37 +57,38 @@ extension SparseMatrix {
                 for j in 0..<width {
                     var s: Float = 0
                     for i in 0..<count { s += row[i].value * x[Int(row[i].offset) + j] }
-                    out[j] = gelu ? Lanes.GELU().apply(Vector(repeating: s + bias))[0] : min(max(s + bias, epilogue.lo), epilogue.hi)
+                    s += bias + (residual?[j] ?? 0)
+                    out[j] = gelu ? Lanes.GELU().apply(Vector(repeating: s))[0] : min(max(s, epilogue.lo), epilogue.hi)
                 }
                 continue
             }
             var j = 0
             while j + 64 <= width {
                 let a = Self.accumulate64(row, count, x + j)
-                store(finish(a.0), out + j); store(finish(a.1), out + j + 8)
-                store(finish(a.2), out + j + 16); store(finish(a.3), out + j + 24)
-                store(finish(a.4), out + j + 32); store(finish(a.5), out + j + 40)
-                store(finish(a.6), out + j + 48); store(finish(a.7), out + j + 56)
+                store(finish(a.0, j), out + j); store(finish(a.1, j + 8), out + j + 8)
+                store(finish(a.2, j + 16), out + j + 16); store(finish(a.3, j + 24), out + j + 24)
+                store(finish(a.4, j + 32), out + j + 32); store(finish(a.5, j + 40), out + j + 40)
+                store(finish(a.6, j + 48), out + j + 48); store(finish(a.7, j + 56), out + j + 56)
                 j += 64
             }
             while j + 32 <= width {
                 let (a0, a1, a2, a3) = Self.accumulate32(row, count, x + j)
-                store(finish(a0), out + j); store(finish(a1), out + j + 8)
-                store(finish(a2), out + j + 16); store(finish(a3), out + j + 24)
+                store(finish(a0, j), out + j); store(finish(a1, j + 8), out + j + 8)
+                store(finish(a2, j + 16), out + j + 16); store(finish(a3, j + 24), out + j + 24)
                 j += 32
             }
             if j + 16 <= width {
                 let (a0, a1) = Self.accumulate16(row, count, x + j)
-                store(finish(a0), out + j); store(finish(a1), out + j + 8)
+                store(finish(a0, j), out + j); store(finish(a1, j + 8), out + j + 8)
                 j += 16
             }
             if j + 8 <= width {
-                store(finish(Self.accumulate8(row, count, x + j)), out + j)
+                store(finish(Self.accumulate8(row, count, x + j), j), out + j)
                 j += 8
             }
             if j < width {
                 let last = width - 8
-                store(finish(Self.accumulate8(row, count, x + last)), out + last)
+                store(finish(Self.accumulate8(row, count, x + last), last), out + last)
             }
             if gelu { VectorMath.gelu(out, out, count: width) }
         }
@@ -95,7 +99,7 @@ extension SparseMatrix {
                             y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: KernelEpilogue) {
         spdy_sparse_rows_avx512(UnsafeRawPointer(rowStart).assumingMemoryBound(to: Int64.self), UnsafeRawPointer(entries),
                                 Int64(rows.lowerBound), Int64(rows.upperBound), x, Int64(width), y, Int64(ldy), epilogue.bias,
-                                epilogue.lo, epilogue.hi, epilogue.gelu ? 1 : 0)
+                                epilogue.residual, epilogue.lo, epilogue.hi, epilogue.gelu ? 1 : 0)
     }
 
     @inline(__always)

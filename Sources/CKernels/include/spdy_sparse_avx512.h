@@ -7,13 +7,15 @@
 int spdy_cpu_has_avx512(void);
 
 /// Rows `row_begin..<row_end` of a CSR matrix times a dense column tile, AVX-512F:
-/// y[(r - row_begin) * ldy + j] = min(hi, max(lo, bias[r] + Σ_e value(e) · x[offset(e) + j]))
-/// for j < width; with `gelu` nonzero, exact GELU of the biased sum instead of the clamp. `entries` holds 8-byte (int32 offset, float value) pairs, row r's are
-/// `entries[row_start[r] ..< row_start[r + 1]]`; `bias` may be NULL. X is read only at
+/// y[(r - row_begin) * ldy + j] = min(hi, max(lo, bias[r] + residual[(r - row_begin) * ldy + j]
+///                                              + Σ_e value(e) · x[offset(e) + j]))
+/// for j < width; with `gelu` nonzero, exact GELU of that sum instead of the clamp. `entries`
+/// holds 8-byte (int32 offset, float value) pairs, row r's are
+/// `entries[row_start[r] ..< row_start[r + 1]]`; `bias` and `residual` may be NULL. X is read only at
 /// `x + offset + j` with j < width (a partial vector is loaded with a mask).
 /// Call only when spdy_cpu_has_avx512() returned 1.
 void spdy_sparse_rows_avx512(const int64_t *row_start, const void *entries, int64_t row_begin, int64_t row_end,
                              const float *x, int64_t width, float *y, int64_t ldy, const float *bias,
-                             float lo, float hi, int gelu);
+                             const float *residual, float lo, float hi, int gelu);
 
 #endif

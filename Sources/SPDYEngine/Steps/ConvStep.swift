@@ -2,7 +2,8 @@ import SPDYKernels
 
 /// A 2-D convolution (BatchNorm folded in, activation fused): 1×1 convolutions as one product per
 /// image, depthwise ones directly, the rest by im2col + product per image and group; products run
-/// on the packed micro-kernel (`PackedMatrix`), weights packed at compile time.
+/// on the packed micro-kernel (`PackedMatrix`), weights packed at compile time. A residual
+/// connection (`Add` of a tensor shaped like the output, before the activation) can be fused.
 final class ConvStep: SingleInputStep {
     let nodeName: String
     let geometry: ConvGeometry
@@ -11,6 +12,8 @@ final class ConvStep: SingleInputStep {
     let bias: UnsafeMutablePointer<Float>?
     let activation: Activation
     let input: Int, output: Int
+    /// The buffer added to the output before the activation (a fused residual `Add`), if any.
+    let residual: Int?
     /// Shared scratch for im2col (owned by the plan), large enough for one image and group.
     let workspace: UnsafeMutablePointer<Float>?
     /// Each group's weights packed for the micro-kernel (none for depthwise).
@@ -22,8 +25,11 @@ final class ConvStep: SingleInputStep {
     let serial = ThreadPool(threads: 1)
 
     init(nodeName: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?, activation: Activation,
-         input: Int, output: Int, workspace: UnsafeMutablePointer<Float>?, threads: Int) {
+         input: Int, output: Int, residual: Int? = nil, workspace: UnsafeMutablePointer<Float>?, threads: Int) {
+        precondition(residual == nil || (activation.clampBounds != nil && !geometry.isDepthwise),
+                     "a residual is fused only into non-depthwise convolutions with a clamp activation")
         self.nodeName = nodeName
+        self.residual = residual
         self.geometry = geometry
         self.weight = heapCopy(weight)
         self.bias = bias.map(heapCopy)
@@ -41,11 +47,17 @@ final class ConvStep: SingleInputStep {
         panelScratch = AlignedFloats.allocate(max(1, perThread * threads))
     }
 
-    /// The bias and ReLU/Clip of group `group`, applied by the micro-kernel as it stores (identity
-    /// when the activation cannot be fused; then `execute` applies both after).
-    func epilogue(_ group: Int) -> KernelEpilogue {
+    var readBuffers: [Int] { [input] + (residual.map { [$0] } ?? []) }
+
+    /// The bias, residual and ReLU/Clip of image `image`'s group `group`, applied by the
+    /// micro-kernel as it stores (identity when the activation cannot be fused; then `execute`
+    /// applies both after). `residual` is the residual tensor's base.
+    func epilogue(_ group: Int, image: Int, residual: UnsafePointer<Float>?) -> KernelEpilogue {
         guard activation.clampBounds != nil else { return .identity }
-        return activation.epilogue(bias: bias.map { UnsafePointer($0 + group * geometry.groupOutChannels) })
+        let g = geometry, plane = g.outHeight * g.outWidth
+        var e = activation.epilogue(bias: bias.map { UnsafePointer($0 + group * g.groupOutChannels) })
+        e.residual = residual.map { $0 + (image * g.outChannels + group * g.groupOutChannels) * plane }
+        return e
     }
 
     /// The panel scratch of thread chunk `chunk`.
@@ -83,13 +95,14 @@ final class ConvStep: SingleInputStep {
     var kernel: String {
         let g = geometry
         let method = g.isDepthwise ? "depthwise" : g.isPointwise ? "sgemm" : "im2col+sgemm"
-        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) \(method)\(activation)"
+        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) \(method)\(residual != nil ? "+residual" : "")\(activation)"
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let g = geometry
         let x = UnsafePointer(memory.pointer(input))
         let y = memory.pointer(output)
+        let r = residual.map { UnsafePointer(memory.pointer($0)) }
         let plane = g.outHeight * g.outWidth
         if g.isDepthwise {
             let (w, b) = (UnsafePointer(weight), bias.map { UnsafePointer($0) })
@@ -123,7 +136,7 @@ final class ConvStep: SingleInputStep {
             pool.parallelChunks(g.batch) { chunk, images in
                 let columns = workspace.map { $0 + chunk * perThread }
                 if grouped > 1, let columns {
-                    self.convolveGrouped(images, grouped, x, y, columns, self.scratch(chunk))
+                    self.convolveGrouped(images, grouped, x, y, r, columns, self.scratch(chunk))
                     return
                 }
                 for n in images {
@@ -133,18 +146,18 @@ final class ConvStep: SingleInputStep {
                         if g.isPointwise {
                             self.packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane,
                                                         scratch: self.scratch(chunk), pool: self.serial,
-                                                        epilogue: self.epilogue(group))
+                                                        epilogue: self.epilogue(group, image: n, residual: r))
                         } else {
                             Im2col.unfold(g, input: src, columns: columns!)
                             self.packed[group].multiply(n: plane, b: columns!, ldb: plane, c: dst, ldc: plane,
                                                         scratch: self.scratch(chunk), pool: self.serial,
-                                                        epilogue: self.epilogue(group))
+                                                        epilogue: self.epilogue(group, image: n, residual: r))
                         }
                     }
                 }
             }
         } else {
-            try convolveImageByImage(memory, pool)
+            try convolveImageByImage(memory, pool, residual: r)
         }
         let (b, act, oc) = (bias.map { UnsafePointer($0) }, activation, g.outChannels)
         if activation.clampBounds == nil {  // GELU: not fused into the micro-kernel
@@ -155,9 +168,10 @@ final class ConvStep: SingleInputStep {
     }
 
     /// Images `images` in products of `grouped` images side by side: unfold each into its column
-    /// block, one sgemm into the staging area, then scatter rows back to NCHW. Single-threaded.
+    /// block, one sgemm into the staging area, then scatter rows back to NCHW (adding the
+    /// residual `r` and clamping there, when there is one). Single-threaded.
     private func convolveGrouped(_ images: Range<Int>, _ grouped: Int, _ x: UnsafePointer<Float>,
-                                 _ y: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>,
+                                 _ y: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>?, _ scratch: UnsafeMutablePointer<Float>,
                                  _ panels: UnsafeMutablePointer<Float>) {
         let g = geometry
         let plane = g.outHeight * g.outWidth, inPlane = g.inHeight * g.inWidth
@@ -170,12 +184,21 @@ final class ConvStep: SingleInputStep {
                     let src = x + ((start + i) * g.inChannels + group * g.groupInChannels) * inPlane
                     Im2col.unfold(g, input: src, columns: columns + i * plane, rowStride: width)
                 }
+                // The staging block is not laid out like the output: the residual is added below.
+                let bounds = activation.clampBounds ?? (-.infinity, .infinity)
+                var inStaging = epilogue(group, image: start, residual: nil)
+                if r != nil { (inStaging.lo, inStaging.hi) = (-.infinity, .infinity) }
                 packed[group].multiply(n: width, b: columns, ldb: width, c: staging, ldc: width, scratch: panels, pool: serial,
-                                       epilogue: epilogue(group))
+                                       epilogue: inStaging)
                 for i in 0..<count {
-                    let dst = y + ((start + i) * g.outChannels + group * og) * plane
+                    let offset = ((start + i) * g.outChannels + group * og) * plane
                     for o in 0..<og {
-                        (dst + o * plane).update(from: staging + o * width + i * plane, count: plane)
+                        let source = staging + o * width + i * plane, target = y + offset + o * plane
+                        if let r {
+                            VectorMath.add(source, r + offset + o * plane, target, count: plane, lo: bounds.lo, hi: bounds.hi)
+                        } else {
+                            target.update(from: source, count: plane)
+                        }
                     }
                 }
             }
@@ -183,7 +206,7 @@ final class ConvStep: SingleInputStep {
     }
 
     /// One image at a time, each product split over the threads (batch smaller than threads).
-    private func convolveImageByImage(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+    private func convolveImageByImage(_ memory: PlanMemory, _ pool: ThreadPool, residual r: UnsafePointer<Float>?) throws {
         let g = geometry
         let x = UnsafePointer(memory.pointer(input))
         let y = memory.pointer(output)
@@ -195,14 +218,14 @@ final class ConvStep: SingleInputStep {
                 let dst = y + (n * g.outChannels + group * og) * plane
                 if g.isPointwise {
                     packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
-                                           epilogue: epilogue(group))
+                                           epilogue: epilogue(group, image: n, residual: r))
                 } else {
                     guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
                     pool.parallelFor(g.groupInChannels, grain: 1) { channels in
                         Im2col.unfold(g, input: src, columns: columns, channels: channels)
                     }
                     packed[group].multiply(n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
-                                           epilogue: epilogue(group))
+                                           epilogue: epilogue(group, image: n, residual: r))
                 }
             }
         }

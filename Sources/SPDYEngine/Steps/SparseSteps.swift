@@ -1,17 +1,21 @@
 import Foundation
 import SPDYKernels
 
-/// A convolution whose pruned weight runs on `SparseConvolution` (bias and activation fused into
-/// the kernel's stores).
+/// A convolution whose pruned weight runs on `SparseConvolution` (bias, a residual `Add` and the
+/// activation fused into the kernel's stores).
 final class SparseConvStep: SingleInputStep {
     let nodeName: String
     let convolution: SparseConvolution
     let bias: UnsafeMutablePointer<Float>?
     let activation: Activation
     let input: Int, output: Int
+    /// The buffer added to the output before the activation (a fused residual `Add`), if any.
+    let residual: Int?
 
     init(nodeName: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?, activation: Activation,
-         input: Int, output: Int, threads: Int) {
+         input: Int, output: Int, residual: Int? = nil, threads: Int) {
+        precondition(residual == nil || activation.clampBounds != nil, "a residual is fused only with a clamp activation")
+        self.residual = residual
         self.nodeName = nodeName
         convolution = weight.withUnsafeBufferPointer { SparseConvolution(geometry: geometry, weight: $0.baseAddress!, threads: threads) }
         self.bias = bias.map(heapCopy)
@@ -22,15 +26,19 @@ final class SparseConvStep: SingleInputStep {
 
     deinit { bias?.deallocate() }
 
+    var readBuffers: [Int] { [input] + (residual.map { [$0] } ?? []) }
+
     var kernel: String {
         let g = convolution.geometry
         return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) sparse-\(convolution.method.rawValue) "
-            + String(format: "%.1f%% dense", 100 * convolution.density) + "\(activation)"
+            + String(format: "%.1f%% dense", 100 * convolution.density) + (residual != nil ? "+residual" : "") + "\(activation)"
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
+        var epilogue = activation.epilogue(bias: bias.map { UnsafePointer($0) })
+        epilogue.residual = residual.map { UnsafePointer(memory.pointer($0)) }
         convolution.run(input: UnsafePointer(memory.pointer(input)), output: memory.pointer(output),
-                        epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool)
+                        epilogue: epilogue, pool: pool)
     }
 }
 
