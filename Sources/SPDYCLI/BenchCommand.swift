@@ -152,7 +152,7 @@ struct BenchModelCommand: ParsableCommand {
         for (k, v) in ratios.sorted(by: { $0.key < $1.key }) { print(String(format: "%@: %.3f×", k, v)) }
     }
 
-    /// "12 sparse (direct 4, im2col 2, linear 6), 41 dense": the kernel choice for prunable layers.
+    /// "12 sparse (direct 4, direct/s2 2, linear 6), 41 dense": the kernel choice for prunable layers.
     static func kernelSummary(_ plan: ExecutionPlan) -> String {
         var sparse: [String: Int] = [:], dense = 0
         for step in plan.stepDescriptions where step.kernel.hasPrefix("Conv") || step.kernel.hasPrefix("Linear") {

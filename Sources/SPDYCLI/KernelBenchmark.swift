@@ -133,7 +133,7 @@ struct KernelBenchmark {
                 prune(w, order, sparsity: s)
                 let conv = SparseConvolution(geometry: g, weight: w, threads: threads)
                 let (sparse, avx2) = timeSparse { conv.run(input: x, output: y, epilogue: .identity, pool: pool) }
-                report(record(shape, s, conv.method.rawValue, dense, sparse, avx2, flops, 2 * Double(conv.nonzeros * g.batch * plane)))
+                report(record(shape, s, conv.methodDescription, dense, sparse, avx2, flops, 2 * Double(conv.nonzeros * g.batch * plane)))
             }
         }
     }

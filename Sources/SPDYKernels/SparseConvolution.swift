@@ -1,7 +1,7 @@
 /// A 2-D convolution (NCHW, grouped or not) with a sparse weight, computed tile by tile: a tile of
 /// output positions gets its input packed into a small contiguous block, every output channel's
 /// nonzeros run over that block (`SparseMatrix.multiplyTile`, epilogue fused), and the results
-/// are stored. Three ways of packing, chosen from the geometry:
+/// are stored. Two ways of packing, chosen from the geometry:
 ///
 /// - `pointwise` (1×1, stride 1, no padding): the tile's columns of each input channel.
 /// - `direct` (stride 1, any kernel, padding, dilation): the tile runs over output positions of the
@@ -9,15 +9,22 @@
 ///   so the tap (c, ky, kx) of every position in the tile reads one contiguous run of the padded
 ///   channel, shifted by ky · Wp + kx. The block holds, per channel, the padded window
 ///   [p₀, p₀ + tile + span): about (tile + 2·Wp) values instead of im2col's 9 · tile for 3×3.
-/// - `im2col` (strided and other convolutions): the tile's im2col columns, gathered directly.
+///
+/// Strided convolutions first split their input into stride phases (`PhaseSplit`, one pass) and
+/// then run as a stride-1 `pointwise` or `direct` convolution over the phase planes.
 public final class SparseConvolution: @unchecked Sendable {
-    public enum Method: String, Sendable { case pointwise, direct, im2col }
+    public enum Method: String, Sendable { case pointwise, direct }
 
     public let geometry: ConvGeometry
     public let method: Method
-    /// One matrix per group: [output channels of the group × patch size].
+    /// Strided convolutions: the phase split run before the tiles (nil for stride 1).
+    let phases: PhaseSplit?
+    /// Strided convolutions: every image's phase planes (`batch · groups · splitImageSize` floats).
+    let phaseBuffer: UnsafeMutablePointer<Float>?
+    /// One matrix per group: [output channels of the group × patch size of `unit`].
     public let matrices: [SparseMatrix]
-    /// The geometry of one group (groups = 1).
+    /// The geometry the tiles run of one group (groups = 1; for strided convolutions, the
+    /// stride-1 geometry over the phase planes).
     let unit: ConvGeometry
     public let tileWidth: Int
     /// Direct method: padded row length, extent of one tap window, channel stride in the block.
@@ -31,21 +38,26 @@ public final class SparseConvolution: @unchecked Sendable {
     /// `weight` is OIHW ([O × I/groups × kh × kw]), dense with zeros where pruned.
     public init(geometry full: ConvGeometry, weight: UnsafePointer<Float>, threads: Int) {
         geometry = full
-        var g = full
-        g.groups = 1
-        g.inChannels = full.groupInChannels
-        g.outChannels = full.groupOutChannels
+        var group = full
+        group.groups = 1
+        group.inChannels = full.groupInChannels
+        group.outChannels = full.groupOutChannels
+        let phases = group.strideH > 1 || group.strideW > 1 ? PhaseSplit(group) : nil
+        self.phases = phases
+        phaseBuffer = phases.map { AlignedFloats.allocate(max(1, full.batch * full.groups * $0.splitImageSize)) }
+        let g = phases?.split ?? group
         unit = g
         let k = g.patchSize, taps = g.kernelHeight * g.kernelWidth
-        let method: Method = g.isPointwise ? .pointwise : (g.strideH == 1 && g.strideW == 1 ? .direct : .im2col)
-        let tw = SparseMatrix.tileWidth(depth: k)
-        var wp = 0, stride = tw
-        if method == .direct {
-            wp = g.inWidth + g.padLeft + g.padRight
-            let span = (g.kernelHeight - 1) * g.dilationH * wp + (g.kernelWidth - 1) * g.dilationW
-            stride = (tw + span + 15) / 16 * 16
-            if stride % 1024 == 0 { stride += 16 }  // channels a multiple of 4 KiB apart share cache sets
+        let method: Method = g.isPointwise ? .pointwise : .direct
+        // Direct method: each channel's window in the block is the tile plus the taps' span.
+        let wp = method == .direct ? g.inWidth + g.padLeft + g.padRight : 0
+        let span = (g.kernelHeight - 1) * g.dilationH * wp + (g.kernelWidth - 1) * g.dilationW
+        func window(_ tw: Int) -> Int {
+            let stride = (tw + span + 15) / 16 * 16
+            return stride % 1024 == 0 ? stride + 16 : stride  // channels a multiple of 4 KiB apart share cache sets
         }
+        let tw = method == .direct ? SparseMatrix.tileWidth { g.inChannels * window($0) } : SparseMatrix.tileWidth(depth: k)
+        let stride = method == .direct ? window(tw) : tw
         self.method = method
         tileWidth = tw
         paddedWidth = wp
@@ -62,30 +74,51 @@ public final class SparseConvolution: @unchecked Sendable {
             if inPlace { return column * plane }
             return method == .direct ? c * stride + ky * g.dilationH * wp + kx * g.dilationW : column * tw
         }
-        matrices = (0..<full.groups).map {
-            SparseMatrix(rows: g.outChannels, depth: k, a: weight + $0 * g.outChannels * k, lda: k, columnOffsets: offsets)
+        matrices = (0..<full.groups).map { index in
+            let groupWeight = weight + index * group.outChannels * group.patchSize
+            guard let phases else {
+                return SparseMatrix(rows: g.outChannels, depth: k, a: groupWeight, lda: k, columnOffsets: offsets)
+            }
+            return phases.weight(groupWeight).withUnsafeBufferPointer {
+                SparseMatrix(rows: g.outChannels, depth: k, a: $0.baseAddress!, lda: k, columnOffsets: offsets)
+            }
         }
-        let packed = method == .direct ? g.inChannels * windowStride : k * tw
+        let packed = method == .direct ? g.inChannels * stride : k * tw
         let product = method == .direct ? g.outChannels * tw : 0
         scratch = ThreadScratch(floatsPerThread: packed + product, threads: threads)
     }
 
-    deinit { for m in matrices { m.deallocate() } }
+    deinit {
+        for m in matrices { m.deallocate() }
+        phaseBuffer?.deallocate()
+    }
 
     /// Nonzeros over all groups.
     public var nonzeros: Int { matrices.reduce(0) { $0 + $1.nonzeros } }
     /// Fraction of weights that are nonzero.
-    public var density: Double { Double(nonzeros) / Double(max(1, geometry.outChannels * unit.patchSize)) }
+    public var density: Double { Double(nonzeros) / Double(max(1, geometry.outChannels * geometry.patchSize)) }
+
+    /// The method as shown by `spdy inspect` / `spdy bench`: `direct`, `pointwise`, or either
+    /// over a phase split (`direct/s2`).
+    public var methodDescription: String {
+        let (h, w) = (geometry.strideH, geometry.strideW)
+        return phases == nil ? method.rawValue : "\(method.rawValue)/s\(h == w ? "\(h)" : "\(h)x\(w)")"
+    }
 
     /// output[n, m, oy, ox] = epilogue(Σ weight · input) for every image; `epilogue.bias` per channel.
-    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
+    public func run(input original: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
                     pool: ThreadPool) {
         let g = unit, groups = geometry.groups
+        var input = original
+        if let phases, let phaseBuffer {
+            splitPhases(phases, original, into: phaseBuffer, pool: pool)
+            input = UnsafePointer(phaseBuffer)
+        }
         let tiles = ColumnTiles(count: positions, width: tileWidth)
         let perImage = tiles.count * groups
         let chunks = matrices[0].rowChunks(tiles: geometry.batch * perImage, threads: pool.threads)
         let inPlane = g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
-        let inImage = geometry.inChannels * inPlane, outImage = geometry.outChannels * outPlane
+        let inImage = groups * g.inChannels * inPlane, outImage = geometry.outChannels * outPlane
         pool.parallelChunks(geometry.batch * perImage * chunks) { thread, items in
             let packed = self.scratch[thread]
             let product = packed + (self.method == .direct ? g.inChannels * self.windowStride : g.patchSize * self.tileWidth)
@@ -104,7 +137,7 @@ public final class SparseConvolution: @unchecked Sendable {
                     packedTile = tileIndex
                 }
                 switch self.method {
-                case .pointwise, .im2col:
+                case .pointwise:
                     matrix.multiplyTile(rows: rows, x: self.readsInPlace ? x + columns.lowerBound : UnsafePointer(packed), width: columns.count,
                                         y: y + rows.lowerBound * outPlane + columns.lowerBound, ldy: outPlane,
                                         epilogue: local.advanced(by: rows.lowerBound * outPlane + columns.lowerBound))
@@ -117,6 +150,19 @@ public final class SparseConvolution: @unchecked Sendable {
                                         epilogue: inTile)
                     self.scatter(product, columns, rows, into: y, epilogue: local)
                 }
+            }
+        }
+    }
+
+    /// Splits every image and group of `x` into its phase planes, in parallel over channel blocks.
+    func splitPhases(_ phases: PhaseSplit, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let full = geometry, channels = full.groupInChannels, blocks = (channels + 7) / 8
+        let inPlane = full.inHeight * full.inWidth
+        pool.parallelFor(full.batch * full.groups * blocks, grain: 1) { items in
+            for item in items {
+                let image = item / blocks, block = item % blocks  // image = n · groups + group
+                let range = (block * 8)..<min(channels, block * 8 + 8)
+                phases.split(x + image * channels * inPlane, channels: range, into: y + image * phases.splitImageSize)
             }
         }
     }
@@ -151,43 +197,6 @@ public final class SparseConvolution: @unchecked Sendable {
                         if px + run > tail { (dst + q + tail - px).update(repeating: 0, count: px + run - tail) }
                     }
                     q += run
-                }
-            }
-        case .im2col:
-            // The tile's positions cover a few output-row segments; per tap and segment, the
-            // columns whose input lies inside the image are gathered without bounds checks.
-            let ow = g.outWidth, sw = g.strideW
-            var row = 0
-            for c in 0..<g.inChannels {
-                let src = x + c * inPlane
-                for ky in 0..<g.kernelHeight {
-                    for kx in 0..<g.kernelWidth {
-                        let dst = packed + row * tw, dx = kx * g.dilationW - g.padLeft
-                        // Output columns ox with 0 <= ox·sw + dx < iw.
-                        let oxLo = dx >= 0 ? 0 : (-dx + sw - 1) / sw
-                        let oxHi = iw - dx <= 0 ? 0 : (iw - dx - 1) / sw + 1
-                        var p = columns.lowerBound
-                        while p < columns.upperBound {
-                            let oy = p / ow, ox0 = p % ow, run = min(columns.upperBound - p, ow - ox0)
-                            let out = dst + (p - columns.lowerBound)
-                            let iy = oy * g.strideH + ky * g.dilationH - g.padTop
-                            if iy < 0 || iy >= ih {
-                                out.update(repeating: 0, count: run)
-                            } else {
-                                let line = src + iy * iw + dx
-                                let lo = min(max(oxLo, ox0), ox0 + run), hi = max(min(oxHi, ox0 + run), lo)
-                                for ox in ox0..<lo { out[ox - ox0] = 0 }
-                                if sw == 1 {
-                                    if hi > lo { (out + lo - ox0).update(from: line + lo, count: hi - lo) }
-                                } else {
-                                    for ox in lo..<hi { out[ox - ox0] = line[ox * sw] }
-                                }
-                                for ox in hi..<(ox0 + run) { out[ox - ox0] = 0 }
-                            }
-                            p += run
-                        }
-                        row += 1
-                    }
                 }
             }
         }

@@ -6,8 +6,14 @@ extension SparseMatrix {
     /// so that the packed X tile (depth × width floats) stays within L2; 128 with AVX-512 (eight
     /// 16-lane accumulators per nonzero) while the tile stays within 512 KiB.
     public static func tileWidth(depth: Int) -> Int {
-        if instructionSet == .avx512, depth * 128 * 4 <= 512 * 1024 { return 128 }
-        return depth * 64 * 4 <= 256 * 1024 ? 64 : 32
+        tileWidth { depth * $0 }
+    }
+
+    /// The widest tile whose packed block (`blockFloats(width)` floats) fits the same budget:
+    /// 128 columns within 512 KiB (AVX-512), 64 within 256 KiB, else 32.
+    public static func tileWidth(blockFloats: (Int) -> Int) -> Int {
+        if instructionSet == .avx512, blockFloats(128) * 4 <= 512 * 1024 { return 128 }
+        return blockFloats(64) * 4 <= 256 * 1024 ? 64 : 32
     }
 
     /// Row chunks per tile so that there are at least two work items per thread.

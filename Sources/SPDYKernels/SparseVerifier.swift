@@ -102,6 +102,16 @@ public enum SparseVerifier {
         ConvGeometry(batch: 2, inChannels: 64, inHeight: 14, inWidth: 14, outChannels: 64, kernelHeight: 3, kernelWidth: 3,
                      padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         ConvGeometry(batch: 1, inChannels: 40, inHeight: 3, inWidth: 70, outChannels: 9, kernelHeight: 1, kernelWidth: 1),
+        // Strided: phase splits with odd strides and pads, even dilation (one phase), groups,
+        // different strides per axis.
+        ConvGeometry(batch: 2, inChannels: 5, inHeight: 11, inWidth: 13, outChannels: 6, kernelHeight: 5, kernelWidth: 5,
+                     strideH: 3, strideW: 3, padTop: 2, padLeft: 1, padBottom: 0, padRight: 2),
+        ConvGeometry(batch: 1, inChannels: 4, inHeight: 12, inWidth: 12, outChannels: 5, kernelHeight: 3, kernelWidth: 3,
+                     strideH: 2, strideW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, dilationH: 2, dilationW: 2),
+        ConvGeometry(batch: 2, inChannels: 6, inHeight: 10, inWidth: 9, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
+                     strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, groups: 2),
+        ConvGeometry(batch: 1, inChannels: 3, inHeight: 9, inWidth: 10, outChannels: 4, kernelHeight: 3, kernelWidth: 1,
+                     strideH: 2, strideW: 1, padTop: 1, padLeft: 0, padBottom: 1, padRight: 0),
         // A plane large enough for the pointwise kernel to read its input in place.
         ConvGeometry(batch: 2, inChannels: 7, inHeight: 45, inWidth: 51, outChannels: 5, kernelHeight: 1, kernelWidth: 1),
     ]
@@ -159,7 +169,7 @@ public enum SparseVerifier {
                 }
                 let shape = "\(g.batch)x\(g.inChannels)x\(g.inHeight)x\(g.inWidth) \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH)"
                     + " p\(g.padTop)\(g.padLeft)\(g.padBottom)\(g.padRight) d\(g.dilationH) g\(g.groups) ->\(g.outChannels)"
-                cases.append(compare("SparseConvolution(\(conv.method.rawValue))", shape + (gelu ? " +GELU" : ""), s, threads, y, expected, depth: k))
+                cases.append(compare("SparseConvolution(\(conv.methodDescription))", shape + (gelu ? " +GELU" : ""), s, threads, y, expected, depth: k))
             }
         }
         return cases

@@ -74,9 +74,12 @@ struct ExportToONNXRuntimeTests {
         let feeds = try fixture.inputs()
         try prune(&graph, feeds: feeds, sparsity: 0.9, opTypes: ["Conv"])
         let kernels = try compare(graph, feeds: feeds)
-        // Pruned convolutions run sparse: direct for stride 1, im2col tiles for the strided ones.
-        #expect(kernels.contains { $0.contains("sparse-direct") })
-        #expect(kernels.contains { $0.contains("sparse-im2col") })
+        // Pruned convolutions run sparse: direct for stride 1, direct or pointwise over a phase
+        // split for the strided ones (the 7x7/2 stem, the 3x3/2 and 1x1/2 block entries).
+        #expect(kernels.contains { $0.contains("sparse-direct ") })
+        #expect(kernels.contains { $0.contains("Conv 7x7/2 sparse-direct/s2") })
+        #expect(kernels.contains { $0.contains("Conv 3x3/2 sparse-direct/s2") })
+        #expect(kernels.contains { $0.contains("Conv 1x1/2 sparse-pointwise/s2") })
         #expect(!kernels.contains { $0.contains("sgemm") && $0.hasPrefix("Conv") })
     }
 

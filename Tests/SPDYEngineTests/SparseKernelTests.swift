@@ -16,13 +16,15 @@ import SPDYKernels
         for c in cases where !c.passed {
             Issue.record("\(instructionSet) \(c.kernel) \(c.shape) at \(c.sparsity): max error \(c.maxAbsError) (scale \(c.scale))")
         }
-        // All three convolution methods are exercised, pointwise both packed and in place.
+        // Both convolution methods are exercised, with and without a phase split, pointwise
+        // both packed and in place.
         #expect(SparseVerifier.convolutionShapes.contains { g in
             g.isPointwise && g.inHeight * g.inWidth >= 2048
         })
         let methods = Set(cases.map(\.kernel))
         #expect(methods.isSuperset(of: ["SparseLinear", "SparseConvolution(direct)", "SparseConvolution(pointwise)",
-                                        "SparseConvolution(im2col)"]))
+                                        "SparseConvolution(direct/s2)", "SparseConvolution(direct/s3)",
+                                        "SparseConvolution(direct/s2x1)", "SparseConvolution(pointwise/s2)"]))
     }
 
     @Test func compressionKeepsExactlyTheNonzeros() {

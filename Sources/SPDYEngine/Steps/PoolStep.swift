@@ -72,45 +72,60 @@ final class PoolStep: SingleInputStep {
 }
 
 extension PoolStep {
-    /// Max pooling of one plane: output columns whose window lies inside the image horizontally
-    /// run without bounds checks; only the border columns check.
+    /// Max pooling of one plane, an output row at a time: the window's input rows are reduced
+    /// vertically with vector maxima into a row with the padding as -inf, then that row is
+    /// reduced horizontally (vectors for strides 1 and 2, where the even lanes of a 16-lane load
+    /// are a stride-2 gather; scalar otherwise). A window entirely in the padding gives -inf.
     static func maxPlane(_ g: ConvGeometry, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
         let (ih, iw, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
-        let (kh, kw, sw, dw) = (g.kernelHeight, g.kernelWidth, g.strideW, g.dilationW)
-        // Interior columns: x0 = ox·sw − padLeft ≥ 0 and x0 + (kw−1)·dw < iw.
-        let interiorLo = min(ow, (g.padLeft + sw - 1) / sw)
-        let lastStart = iw - 1 - (kw - 1) * dw + g.padLeft
-        let interiorHi = max(interiorLo, min(ow, lastStart < 0 ? 0 : lastStart / sw + 1))
-        for oy in 0..<oh {
-            let y0 = oy * g.strideH - g.padTop
-            let out = dst + oy * ow
-            func border(_ ox: Int) {
-                let x0 = ox * sw - g.padLeft
-                var best = -Float.infinity
-                for ky in 0..<kh {
-                    let iy = y0 + ky * g.dilationH
-                    if iy < 0 || iy >= ih { continue }
-                    for kx in 0..<kw {
-                        let ix = x0 + kx * dw
-                        if ix >= 0 && ix < iw { best = max(best, src[iy * iw + ix]) }
+        let (kw, sw, dw) = (g.kernelWidth, g.strideW, g.dilationW)
+        // Padded columns the windows read, plus slack for whole-vector loads.
+        let width = (ow - 1) * sw + (kw - 1) * dw + 1
+        let inside = max(0, min(iw, width - g.padLeft))  // input columns that land in the row
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: width + 2 * V.scalarCount) { buffer in
+            let row = buffer.baseAddress!
+            @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+            buffer.initialize(repeating: -.infinity)
+            for oy in 0..<oh {
+                (row + g.padLeft).update(repeating: -.infinity, count: inside)
+                for ky in 0..<g.kernelHeight {
+                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                    guard iy >= 0 && iy < ih else { continue }
+                    let line = src + iy * iw, target = row + g.padLeft
+                    var j = 0
+                    while j + V.scalarCount <= inside {
+                        let m = load(target + j).replacing(with: load(line + j), where: load(line + j) .> load(target + j))
+                        UnsafeMutableRawPointer(target + j).storeBytes(of: m, as: V.self)
+                        j += V.scalarCount
+                    }
+                    while j < inside {
+                        if line[j] > target[j] { target[j] = line[j] }
+                        j += 1
                     }
                 }
-                out[ox] = best
-            }
-            for ox in 0..<interiorLo { border(ox) }
-            for ox in interiorLo..<interiorHi { out[ox] = -.infinity }
-            for ky in 0..<kh {
-                let iy = y0 + ky * g.dilationH
-                if iy < 0 || iy >= ih { continue }
-                let row = src + iy * iw - g.padLeft
-                for ox in interiorLo..<interiorHi {
-                    let p = row + ox * sw
-                    var best = out[ox]
-                    for kx in 0..<kw { best = max(best, p[kx * dw]) }
+                let out = dst + oy * ow
+                var ox = 0
+                if sw <= 2 {
+                    // Eight outputs per step: lanes 0..<8 (stride 1) or the even lanes (stride 2).
+                    while ox + 8 <= ow {
+                        var best = SIMD8<Float>(repeating: -.infinity)
+                        for kx in 0..<kw {
+                            let v = load(row + ox * sw + kx * dw)
+                            let taps = sw == 1 ? v.lowHalf : v.evenHalf
+                            best.replace(with: taps, where: taps .> best)
+                        }
+                        UnsafeMutableRawPointer(out + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                        ox += 8
+                    }
+                }
+                while ox < ow {
+                    var best = -Float.infinity
+                    for kx in 0..<kw where row[ox * sw + kx * dw] > best { best = row[ox * sw + kx * dw] }
                     out[ox] = best
+                    ox += 1
                 }
             }
-            for ox in interiorHi..<ow { border(ox) }
         }
     }
 }

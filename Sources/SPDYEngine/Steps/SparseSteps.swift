@@ -30,7 +30,7 @@ final class SparseConvStep: SingleInputStep {
 
     var kernel: String {
         let g = convolution.geometry
-        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) sparse-\(convolution.method.rawValue) "
+        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) sparse-\(convolution.methodDescription) "
             + String(format: "%.1f%% dense", 100 * convolution.density) + (residual != nil ? "+residual" : "") + "\(activation)"
     }
 
