@@ -4,7 +4,7 @@ import SPDYKernels
 protocol PlanStep: AnyObject {
     /// The name of the (first) node this step runs, for timing and hooks.
     var nodeName: String { get }
-    /// A short description of the kernel, e.g. `Conv 3x3 im2col+sgemm`.
+    /// A short description of the kernel, e.g. `Conv 3x3/1 im2col+packed+Relu`.
     var kernel: String { get }
     /// Float buffers the step reads and writes (for memory planning).
     var readBuffers: [Int] { get }

@@ -38,10 +38,25 @@ public enum Im2col {
                             if hi > lo { (out + lo).update(from: src + lo + dx, count: hi - lo) }
                             if hi < ow { (out + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
                         } else {
-                            for x in 0..<ow {
-                                let ix = x * g.strideW + dx
-                                out[x] = ix >= 0 && ix < iw ? src[ix] : 0
+                            // Columns x with 0 ≤ x·s + dx < iw; stride 2 takes the even lanes of
+                            // 16-float loads that stay inside the row.
+                            let s = g.strideW
+                            let lo = dx >= 0 ? 0 : min(ow, (-dx + s - 1) / s)
+                            let hi = iw - dx <= 0 ? lo : max(lo, min(ow, (iw - 1 - dx) / s + 1))
+                            if lo > 0 { out.update(repeating: 0, count: lo) }
+                            var x = lo
+                            if s == 2 {
+                                while x + 8 <= hi && x * 2 + dx + 16 <= iw {
+                                    let v = UnsafeRawPointer(src + x * 2 + dx).loadUnaligned(as: SIMD16<Float>.self)
+                                    UnsafeMutableRawPointer(out + x).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                    x += 8
+                                }
                             }
+                            while x < hi {
+                                out[x] = src[x * s + dx]
+                                x += 1
+                            }
+                            if hi < ow { (out + hi).update(repeating: 0, count: ow - hi) }
                         }
                     }
                     row += 1

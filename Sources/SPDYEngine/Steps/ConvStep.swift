@@ -2,7 +2,8 @@ import SPDYKernels
 
 /// A 2-D convolution (BatchNorm folded in, activation fused): 1×1 convolutions as one product per
 /// image, depthwise ones directly, the rest by im2col + product per image and group; products run
-/// on the packed micro-kernel (`PackedMatrix`), weights packed at compile time. A residual
+/// on the packed micro-kernel (`PackedMatrix`, weights packed at compile time) or on OpenBLAS
+/// where its kernels are faster (`DenseProductChoice`). A residual
 /// connection (`Add` of a tensor shaped like the output, before the activation) can be fused.
 final class ConvStep: SingleInputStep {
     let nodeName: String
@@ -16,7 +17,9 @@ final class ConvStep: SingleInputStep {
     let residual: Int?
     /// Shared scratch for im2col (owned by the plan), large enough for one image and group.
     let workspace: UnsafeMutablePointer<Float>?
-    /// Each group's weights packed for the micro-kernel (none for depthwise).
+    /// The kernel of the products.
+    let choice: DenseProductChoice
+    /// Each group's weights packed for the micro-kernel (none for depthwise or OpenBLAS).
     let packed: [PackedMatrix]
     /// Micro-kernel panel scratch, `packed[0].scratchPerThread` per thread.
     let panelScratch: UnsafeMutablePointer<Float>
@@ -40,7 +43,9 @@ final class ConvStep: SingleInputStep {
         self.threads = threads
         let og = geometry.groupOutChannels, k = geometry.patchSize
         let w = self.weight
-        packed = geometry.isDepthwise ? [] : (0..<geometry.groups).map {
+        let choice = DenseProductChoice.active
+        self.choice = choice
+        packed = geometry.isDepthwise || choice == .openblas ? [] : (0..<geometry.groups).map {
             PackedMatrix(rows: og, depth: k, a: w + $0 * og * k, lda: k)
         }
         let perThread = packed.first?.scratchPerThread ?? 0
@@ -72,6 +77,30 @@ final class ConvStep: SingleInputStep {
         bias?.deallocate()
     }
 
+    /// C[og × n] = epilogue(weights of `group` · B[k × n]) on the chosen kernel; the epilogue's
+    /// residual is laid out like C.
+    func multiply(group: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                  scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue) {
+        if choice == .packed {
+            packed[group].multiply(n: n, b: b, ldb: ldb, c: c, ldc: ldc, scratch: scratch, pool: pool, epilogue: epilogue)
+            return
+        }
+        let og = geometry.groupOutChannels, k = geometry.patchSize
+        GEMM.sgemm(pool: pool, m: og, n: n, k: k, a: weight + group * og * k, lda: k, b: b, ldb: ldb, c: c, ldc: ldc)
+        guard epilogue.bias != nil || epilogue.residual != nil || epilogue.lo > -.infinity || epilogue.hi < .infinity else { return }
+        pool.parallelFor(og, grain: 8) { rows in
+            for r in rows {
+                let row = c + r * ldc, bias = epilogue.bias?[r] ?? 0
+                if let residual = epilogue.residual {
+                    if bias != 0 { VectorMath.addScalar(row, bias, row, count: n) }
+                    VectorMath.add(row, residual + r * ldc, row, count: n, lo: epilogue.lo, hi: epilogue.hi)
+                } else {
+                    VectorMath.addScalar(row, bias, row, count: n, lo: epilogue.lo, hi: epilogue.hi)
+                }
+            }
+        }
+    }
+
     /// Columns a product should have before images stop being grouped (measured on the demo
     /// ResNet and ResNet-50 at batch 16/64: thin products run far below OpenBLAS's peak).
     static let minimumColumns = 512
@@ -94,7 +123,8 @@ final class ConvStep: SingleInputStep {
 
     var kernel: String {
         let g = geometry
-        let method = g.isDepthwise ? "depthwise" : g.isPointwise ? "sgemm" : "im2col+sgemm"
+        let product = choice.rawValue
+        let method = g.isDepthwise ? "depthwise" : g.isPointwise ? product : "im2col+\(product)"
         return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) \(method)\(residual != nil ? "+residual" : "")\(activation)"
     }
 
@@ -144,12 +174,12 @@ final class ConvStep: SingleInputStep {
                         let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
                         let dst = y + (n * g.outChannels + group * og) * plane
                         if g.isPointwise {
-                            self.packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane,
+                            self.multiply(group: group, n: plane, b: src, ldb: plane, c: dst, ldc: plane,
                                                         scratch: self.scratch(chunk), pool: self.serial,
                                                         epilogue: self.epilogue(group, image: n, residual: r))
                         } else {
                             Im2col.unfold(g, input: src, columns: columns!)
-                            self.packed[group].multiply(n: plane, b: columns!, ldb: plane, c: dst, ldc: plane,
+                            self.multiply(group: group, n: plane, b: columns!, ldb: plane, c: dst, ldc: plane,
                                                         scratch: self.scratch(chunk), pool: self.serial,
                                                         epilogue: self.epilogue(group, image: n, residual: r))
                         }
@@ -188,7 +218,7 @@ final class ConvStep: SingleInputStep {
                 let bounds = activation.clampBounds ?? (-.infinity, .infinity)
                 var inStaging = epilogue(group, image: start, residual: nil)
                 if r != nil { (inStaging.lo, inStaging.hi) = (-.infinity, .infinity) }
-                packed[group].multiply(n: width, b: columns, ldb: width, c: staging, ldc: width, scratch: panels, pool: serial,
+                multiply(group: group, n: width, b: columns, ldb: width, c: staging, ldc: width, scratch: panels, pool: serial,
                                        epilogue: inStaging)
                 for i in 0..<count {
                     let offset = ((start + i) * g.outChannels + group * og) * plane
@@ -217,14 +247,14 @@ final class ConvStep: SingleInputStep {
                 let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
                 let dst = y + (n * g.outChannels + group * og) * plane
                 if g.isPointwise {
-                    packed[group].multiply(n: plane, b: src, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
+                    multiply(group: group, n: plane, b: src, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
                                            epilogue: epilogue(group, image: n, residual: r))
                 } else {
                     guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
                     pool.parallelFor(g.groupInChannels, grain: 1) { channels in
                         Im2col.unfold(g, input: src, columns: columns, channels: channels)
                     }
-                    packed[group].multiply(n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
+                    multiply(group: group, n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
                                            epilogue: epilogue(group, image: n, residual: r))
                 }
             }
