@@ -11,8 +11,10 @@ import SPDYTensor
 @Suite("Residual Add fused into convolutions")
 struct ResidualFusionTests {
     struct Case: CustomStringConvertible, Sendable {
-        var kernel: Int, stride: Int, pad: Int, size: Int, batch: Int, sparse: Bool
-        var description: String { "k\(kernel) s\(stride) p\(pad) \(size)x\(size) batch \(batch) \(sparse ? "sparse" : "dense")" }
+        var kernel: Int, stride: Int, pad: Int, size: Int, batch: Int, sparse: Bool, inChannels = 12
+        var description: String {
+            "\(inChannels)ch k\(kernel) s\(stride) p\(pad) \(size)x\(size) batch \(batch) \(sparse ? "sparse" : "dense")"
+        }
     }
 
     static let cases: [Case] = [1, 3].flatMap { kernel in
@@ -23,11 +25,14 @@ struct ResidualFusionTests {
                 }
             }
         }
+    } + [(1, 40, 1), (2, 81, 1), (1, 37, 2)].map { stride, size, batch in
+        // Patch matrices over ConvStep.patchBudget: unfolded a block of positions at a time.
+        Case(kernel: 3, stride: stride, pad: 1, size: size, batch: batch, sparse: false, inChannels: 64)
     }
 
     @Test("equals the reference, and the Add runs inside the convolution step", arguments: cases)
     func fusedResidual(_ c: Case) throws {
-        let inChannels = 12, outChannels = 20
+        let inChannels = c.inChannels, outChannels = 20
         let outSize = (c.size + 2 * c.pad - c.kernel) / c.stride + 1
         let input = [c.batch, inChannels, c.size, c.size], output = [c.batch, outChannels, outSize, outSize]
         var generator = VerifierRandom(seed: UInt64(c.kernel * 1000 + c.stride * 100 + c.size))

@@ -113,11 +113,24 @@ final class ConvStep: SingleInputStep {
         return min(g.batch, (Self.minimumColumns + plane - 1) / plane)
     }
 
-    /// Scratch elements per thread: the patch matrix, plus a staging output when images are grouped.
+    /// Floats of unfolded patches one product may take: about L2 (2 MiB). Larger patch matrices
+    /// (a 3×3 layer on a 56×56 plane: 7 MB per image) are unfolded and multiplied a block of
+    /// output positions at a time, so the matrix is read back from cache instead of memory.
+    static let patchBudget = 512 * 1024
+
+    /// Output positions per im2col block: the whole plane when its patch matrix fits the budget.
+    static func positionsPerBlock(_ g: ConvGeometry) -> Int {
+        let plane = g.outHeight * g.outWidth
+        guard g.patchSize * plane > patchBudget else { return plane }
+        return min(plane, max(256, patchBudget / g.patchSize / 16 * 16))
+    }
+
+    /// Scratch elements per thread: the patch matrix (or block), plus a staging output when
+    /// images are grouped.
     static func workspaceSize(_ g: ConvGeometry) -> Int {
         if g.isDepthwise { return 0 }
         let plane = g.outHeight * g.outWidth, images = imagesPerProduct(g)
-        if images == 1 { return g.isPointwise ? 0 : g.patchSize * plane }
+        if images == 1 { return g.isPointwise ? 0 : g.patchSize * positionsPerBlock(g) }
         return (g.patchSize + g.groupOutChannels) * images * plane
     }
 
@@ -178,10 +191,15 @@ final class ConvStep: SingleInputStep {
                                                         scratch: self.scratch(chunk), pool: self.serial,
                                                         epilogue: self.epilogue(group, image: n, residual: r))
                         } else {
-                            Im2col.unfold(g, input: src, columns: columns!)
-                            self.multiply(group: group, n: plane, b: columns!, ldb: plane, c: dst, ldc: plane,
-                                                        scratch: self.scratch(chunk), pool: self.serial,
-                                                        epilogue: self.epilogue(group, image: n, residual: r))
+                            let block = ConvStep.positionsPerBlock(g)
+                            for start in stride(from: 0, to: plane, by: block) {
+                                let width = min(block, plane - start)
+                                Im2col.unfold(g, input: src, columns: columns!, channels: 0..<g.groupInChannels,
+                                              positions: start..<(start + width))
+                                self.multiply(group: group, n: width, b: columns!, ldb: width, c: dst + start, ldc: plane,
+                                              scratch: self.scratch(chunk), pool: self.serial,
+                                              epilogue: self.epilogue(group, image: n, residual: r).advanced(by: start))
+                            }
                         }
                     }
                 }
@@ -251,11 +269,16 @@ final class ConvStep: SingleInputStep {
                                            epilogue: epilogue(group, image: n, residual: r))
                 } else {
                     guard let columns = workspace else { preconditionFailure("im2col workspace missing") }
-                    pool.parallelFor(g.groupInChannels, grain: 1) { channels in
-                        Im2col.unfold(g, input: src, columns: columns, channels: channels)
+                    let block = ConvStep.positionsPerBlock(g)
+                    for start in stride(from: 0, to: plane, by: block) {
+                        let positions = start..<min(plane, start + block)
+                        pool.parallelFor(g.groupInChannels, grain: 1) { channels in
+                            Im2col.unfold(g, input: src, columns: columns, channels: channels, positions: positions)
+                        }
+                        multiply(group: group, n: positions.count, b: columns, ldb: positions.count, c: dst + start, ldc: plane,
+                                 scratch: panelScratch, pool: pool,
+                                 epilogue: epilogue(group, image: n, residual: r).advanced(by: start))
                     }
-                    multiply(group: group, n: plane, b: columns, ldb: plane, c: dst, ldc: plane, scratch: panelScratch, pool: pool,
-                                           epilogue: epilogue(group, image: n, residual: r))
                 }
             }
         }
