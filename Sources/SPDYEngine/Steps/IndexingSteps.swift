@@ -73,8 +73,15 @@ final class WhereStep: PlanStep {
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         guard let cond = memory.tensors[condition]?.bools else { preconditionFailure("Where condition not loaded") }
         let out = memory.pointer(output), px = memory.pointer(x), py = memory.pointer(y)
-        for i in 0..<count {
-            out[i] = cond[conditionIndices?[i] ?? i] ? px[xIndices?[i] ?? i] : py[yIndices?[i] ?? i]
+        // Unsafe pointers, no bounds checks: MiniLM's mask (131k elements) took 0.24 ms.
+        cond.withUnsafeBufferPointer { c in
+            withIndices(conditionIndices) { ic in
+                withIndices(xIndices) { ix in
+                    withIndices(yIndices) { iy in
+                        for i in 0..<count { out[i] = c[ic?[i] ?? i] ? px[ix?[i] ?? i] : py[iy?[i] ?? i] }
+                    }
+                }
+            }
         }
     }
 }
@@ -115,14 +122,32 @@ final class BoolBroadcastStep: PlanStep {
             return
         }
         let a = inputs[0].bools, b = inputs[1].bools
-        let ia = sourceIndices[0], ib = sourceIndices[1]
-        var result = [Bool](repeating: false, count: count)
-        switch operation {
-        case .and: for i in 0..<count { result[i] = a[ia?[i] ?? i] && b[ib?[i] ?? i] }
-        case .or: for i in 0..<count { result[i] = a[ia?[i] ?? i] || b[ib?[i] ?? i] }
-        case .xor: for i in 0..<count { result[i] = a[ia?[i] ?? i] != b[ib?[i] ?? i] }
-        case .expand: break
+        let operation = operation
+        // Unsafe pointers, no bounds checks: MiniLM's mask (131k elements) took 0.43 ms.
+        let result = [Bool](unsafeUninitializedCapacity: count) { r, initialized in
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    withIndices(sourceIndices[0]) { ia in
+                        withIndices(sourceIndices[1]) { ib in
+                            switch operation {
+                            case .and: for i in 0..<count { r[i] = a[ia?[i] ?? i] && b[ib?[i] ?? i] }
+                            case .or: for i in 0..<count { r[i] = a[ia?[i] ?? i] || b[ib?[i] ?? i] }
+                            case .xor, .expand: for i in 0..<count { r[i] = a[ia?[i] ?? i] != b[ib?[i] ?? i] }
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = count
         }
         memory.tensors[output] = Tensor(shape: shape, bools: result)
     }
+}
+
+/// Runs `body` with a pointer to `indices`' elements, or nil when there are none (an operand of
+/// the output's shape, read at the same index).
+@inline(__always)
+private func withIndices<R>(_ indices: [Int]?, _ body: (UnsafePointer<Int>?) -> R) -> R {
+    guard let indices else { return body(nil) }
+    return indices.withUnsafeBufferPointer { body($0.baseAddress) }
 }
