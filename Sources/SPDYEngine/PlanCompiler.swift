@@ -346,7 +346,8 @@ struct PlanCompiler {
         if !g.isDepthwise, options.sparseKernels.prefersSparse(density: Density.of(weights)) {
             steps.append(SparseConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
                                         input: slot(for: inputName).buffer!, output: slot(for: final).buffer!,
-                                        residual: residual.map { slot(for: $0).buffer! }, threads: options.threads))
+                                        residual: residual.map { slot(for: $0).buffer! }, threads: options.threads,
+                                        workspace: requestWorkspace(SparseConvolution.phaseBufferSize(g))))
             return true
         }
         let ws = requestWorkspace(ConvStep.workspaceSize(g) * (g.batch >= options.threads ? options.threads : 1))

@@ -19,8 +19,10 @@ public final class SparseConvolution: @unchecked Sendable {
     public let method: Method
     /// Strided convolutions: the phase split run before the tiles (nil for stride 1).
     let phases: PhaseSplit?
-    /// Strided convolutions: every image's phase planes (`batch · groups · splitImageSize` floats).
+    /// Strided convolutions: every image's phase planes (`phaseBufferSize(geometry)` floats).
     let phaseBuffer: UnsafeMutablePointer<Float>?
+    /// Whether `phaseBuffer` was allocated here (else the caller owns it and may share it).
+    let ownsPhaseBuffer: Bool
     /// One matrix per group: [output channels of the group × patch size of `unit`].
     public let matrices: [SparseMatrix]
     /// The geometry the tiles run of one group (groups = 1; for strided convolutions, the
@@ -35,8 +37,22 @@ public final class SparseConvolution: @unchecked Sendable {
     let positions: Int
     let scratch: ThreadScratch
 
-    /// `weight` is OIHW ([O × I/groups × kh × kw]), dense with zeros where pruned.
-    public init(geometry full: ConvGeometry, weight: UnsafePointer<Float>, threads: Int) {
+    /// Floats of the phase planes a strided convolution of this geometry splits its input into
+    /// (0 for stride 1).
+    public static func phaseBufferSize(_ geometry: ConvGeometry) -> Int {
+        var group = geometry
+        group.groups = 1
+        group.inChannels = geometry.groupInChannels
+        group.outChannels = geometry.groupOutChannels
+        guard group.strideH > 1 || group.strideW > 1 else { return 0 }
+        return geometry.batch * geometry.groups * PhaseSplit(group).splitImageSize
+    }
+
+    /// `weight` is OIHW ([O × I/groups × kh × kw]), dense with zeros where pruned. A strided
+    /// convolution splits its input into `phaseBuffer` (`phaseBufferSize` floats, only used while
+    /// `run` runs, so plans share one among their steps), or into a buffer of its own when nil.
+    public init(geometry full: ConvGeometry, weight: UnsafePointer<Float>, threads: Int,
+                phaseBuffer shared: UnsafeMutablePointer<Float>? = nil) {
         geometry = full
         var group = full
         group.groups = 1
@@ -44,7 +60,8 @@ public final class SparseConvolution: @unchecked Sendable {
         group.outChannels = full.groupOutChannels
         let phases = group.strideH > 1 || group.strideW > 1 ? PhaseSplit(group) : nil
         self.phases = phases
-        phaseBuffer = phases.map { AlignedFloats.allocate(max(1, full.batch * full.groups * $0.splitImageSize)) }
+        ownsPhaseBuffer = phases != nil && shared == nil
+        phaseBuffer = phases == nil ? nil : shared ?? AlignedFloats.allocate(max(1, Self.phaseBufferSize(full)))
         let g = phases?.split ?? group
         unit = g
         let k = g.patchSize, taps = g.kernelHeight * g.kernelWidth
@@ -90,7 +107,7 @@ public final class SparseConvolution: @unchecked Sendable {
 
     deinit {
         for m in matrices { m.deallocate() }
-        phaseBuffer?.deallocate()
+        if ownsPhaseBuffer { phaseBuffer?.deallocate() }
     }
 
     /// Nonzeros over all groups.

@@ -13,11 +13,13 @@ final class SparseConvStep: SingleInputStep {
     let residual: Int?
 
     init(nodeName: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?, activation: Activation,
-         input: Int, output: Int, residual: Int? = nil, threads: Int) {
+         input: Int, output: Int, residual: Int? = nil, threads: Int, workspace: UnsafeMutablePointer<Float>? = nil) {
         precondition(residual == nil || activation.clampBounds != nil, "a residual is fused only with a clamp activation")
         self.residual = residual
         self.nodeName = nodeName
-        convolution = weight.withUnsafeBufferPointer { SparseConvolution(geometry: geometry, weight: $0.baseAddress!, threads: threads) }
+        convolution = weight.withUnsafeBufferPointer {
+            SparseConvolution(geometry: geometry, weight: $0.baseAddress!, threads: threads, phaseBuffer: workspace)
+        }
         self.bias = bias.map(heapCopy)
         self.activation = activation
         self.input = input
