@@ -171,7 +171,7 @@ final class ConvStep: SingleInputStep {
             return
         }
         let inPlane = g.inHeight * g.inWidth
-        let og = g.groupOutChannels, k = g.patchSize
+        let og = g.groupOutChannels
         if g.batch >= pool.threads && (pool.threads > 1 || ConvStep.imagesPerProduct(g) > 1) {
             // Whole images per thread, each with its own scratch: no split products.
             let perThread = ConvStep.workspaceSize(g)
@@ -259,7 +259,7 @@ final class ConvStep: SingleInputStep {
         let x = UnsafePointer(memory.pointer(input))
         let y = memory.pointer(output)
         let plane = g.outHeight * g.outWidth, inPlane = g.inHeight * g.inWidth
-        let og = g.groupOutChannels, k = g.patchSize
+        let og = g.groupOutChannels
         for n in 0..<g.batch {
             for group in 0..<g.groups {
                 let src = x + (n * g.inChannels + group * g.groupInChannels) * inPlane
