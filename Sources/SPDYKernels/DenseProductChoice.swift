@@ -16,8 +16,11 @@ public enum DenseProductChoice: String, Sendable {
     /// OpenBLAS core names whose sgemm kernels are AVX-512.
     static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
 
-    /// The choice for this process, made once.
-    public static let active: DenseProductChoice = {
+    /// The choice for plans compiled from now on (tests switch it to cover both kernels).
+    nonisolated(unsafe) public static var active: DenseProductChoice = detected
+
+    /// The choice this process's OpenBLAS and environment make.
+    public static let detected: DenseProductChoice = {
         if let forced = ProcessInfo.processInfo.environment["SPDY_DENSE_CONV"].flatMap(DenseProductChoice.init(rawValue:)) {
             return forced
         }

@@ -6,9 +6,10 @@ import SPDYTensor
 
 /// `Relu(Conv(x) + shortcut)` (ResNet's block end) compiled into one convolution step that adds
 /// the shortcut before its ReLU, on every path that stores convolution outputs: dense (per image,
-/// images grouped into one product, one image split over threads) and sparse (pointwise, direct,
-/// strided), against the reference interpreter.
-@Suite("Residual Add fused into convolutions")
+/// images grouped into one product, one image split over threads, blocked im2col; packed kernel
+/// and OpenBLAS) and sparse (pointwise, direct, strided), against the reference interpreter.
+/// Serialized: the instruction set and the dense kernel are process-wide settings.
+@Suite("Residual Add fused into convolutions", .serialized)
 struct ResidualFusionTests {
     struct Case: CustomStringConvertible, Sendable {
         var kernel: Int, stride: Int, pad: Int, size: Int, batch: Int, sparse: Bool, inChannels = 12
@@ -57,18 +58,24 @@ struct ResidualFusionTests {
         let feeds = ["x": Tensor(shape: input, floats: generator.values(input.reduce(1, *))),
                      "shortcut": Tensor(shape: output, floats: generator.values(output.reduce(1, *)))]
         let want = try #require(try ReferenceInterpreter.run(graph, feeds: feeds)["y"])
-        let saved = KernelInstructionSet.active
-        defer { KernelInstructionSet.active = saved }
+        let saved = (KernelInstructionSet.active, DenseProductChoice.active)
+        defer { (KernelInstructionSet.active, DenseProductChoice.active) = saved }
+        // Dense products on both kernels (the process's OpenBLAS decides which plans get).
+        let variants = KernelInstructionSet.available.flatMap { isa in
+            [DenseProductChoice.packed, .openblas].map { (isa, $0) }
+        }
         for threads in [1, 2] {
-            for isa in KernelInstructionSet.available {
+            for (isa, product) in variants {
                 KernelInstructionSet.active = isa
+                DenseProductChoice.active = product
                 let plan = try ExecutionPlan(graph: graph, options: EngineOptions(threads: threads))
                 let kernels = plan.stepDescriptions.map(\.kernel)
                 #expect(kernels.count == 1 && kernels[0].contains("+residual+Relu"), "\(c): \(kernels)")
                 #expect(kernels[0].contains("sparse") == c.sparse, "\(c): \(kernels)")
+                #expect(c.sparse || kernels[0].contains(product.rawValue), "\(c): \(kernels)")
                 let got = try #require(try plan.run(feeds)["y"])
                 #expect(got.shape == want.shape)
-                #expect(maxAbsDifference(got, want) <= 1e-4, "\(c) threads \(threads) \(isa)")
+                #expect(maxAbsDifference(got, want) <= 1e-4, "\(c) threads \(threads) \(isa) \(product)")
             }
         }
     }
