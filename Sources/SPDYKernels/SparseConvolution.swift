@@ -80,11 +80,15 @@ public final class SparseConvolution: @unchecked Sendable {
         paddedWidth = wp
         windowStride = stride
         positions = method == .direct ? (g.outHeight - 1) * wp + g.outWidth : g.outHeight * g.outWidth
-        // Large pointwise planes are read in place (no packing; `spdy bench kernels`: faster on
-        // 56×56, slower on 28×28 and smaller), unless channel planes are a multiple of 4 KiB
+        // Large pointwise planes are read in place (no packing) when the layer reads few channels:
+        // each of the tile's X rows then lies in its own plane, a page or more apart, and with many
+        // channels those rows overflow the TLB. `spdy bench kernels --suite resnet50`, batch 16,
+        // 90%, alternating: in place 64→64 @56 0.94–1.01 ms against 1.10–1.25 packed, but
+        // 256→64 6.0–6.3 against 4.1–4.6 and 256→128 9.1–9.4 against 7.2 (Xeon AVX-512; on Zen 3,
+        // in place had won at 56×56 and lost at 28×28). Never when planes are a multiple of 4 KiB
         // apart, which maps every channel of a tile onto the same cache sets.
         let plane = g.inHeight * g.inWidth
-        let inPlace = method == .pointwise && plane % 1024 != 0 && plane >= 2048  // measured: helps 56×56, not 28×28
+        let inPlace = method == .pointwise && plane % 1024 != 0 && plane >= 2048 && g.inChannels <= 64
         readsInPlace = inPlace
         let offsets: [Int] = (0..<k).map { column in
             let c = column / taps, ky = column % taps / g.kernelWidth, kx = column % g.kernelWidth
