@@ -28,6 +28,14 @@ public struct ConvGeometry: Sendable, Hashable {
     public var groupOutChannels: Int { outChannels / groups }
     /// Rows of the unfolded patch matrix per group: C/g · kh · kw.
     public var patchSize: Int { groupInChannels * kernelHeight * kernelWidth }
+    /// The geometry of one group: groups = 1 with the group's input and output channels.
+    public var oneGroup: ConvGeometry {
+        var g = self
+        g.groups = 1
+        g.inChannels = groupInChannels
+        g.outChannels = groupOutChannels
+        return g
+    }
     /// Whether the convolution is a plain 1×1 product (no im2col needed).
     public var isPointwise: Bool {
         kernelHeight == 1 && kernelWidth == 1 && strideH == 1 && strideW == 1 &&

@@ -3,83 +3,27 @@ public enum Im2col {
     /// Writes the patch matrix of `input` (one image, CHW, starting at the group's first channel)
     /// into `columns` (row-major, patchSize rows, OH·OW columns). Out-of-image taps are zero.
     /// `rowStride` (default OH·OW) lets several images share one wider matrix, side by side.
-    @inlinable
     public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
                               rowStride: Int? = nil) {
-        unfold(g, input: input, columns: columns, channels: 0..<g.groupInChannels, rowStride: rowStride)
-    }
-
-    /// The rows of input channels `channels` only (rows c·kh·kw ..< (c+1)·kh·kw), so threads can
-    /// unfold disjoint channel ranges.
-    @inlinable
-    public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
-                              channels: Range<Int>, rowStride: Int? = nil) {
-        let oh = g.outHeight, ow = g.outWidth, ih = g.inHeight, iw = g.inWidth
-        let plane = rowStride ?? oh * ow
-        var row = channels.lowerBound * g.kernelHeight * g.kernelWidth
-        for c in channels {
-            let channel = input + c * ih * iw
-            for ky in 0..<g.kernelHeight {
-                for kx in 0..<g.kernelWidth {
-                    let dst = columns + row * plane
-                    let dy = ky * g.dilationH - g.padTop, dx = kx * g.dilationW - g.padLeft
-                    for y in 0..<oh {
-                        let iy = y * g.strideH + dy
-                        let out = dst + y * ow
-                        if iy < 0 || iy >= ih {
-                            out.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let src = channel + iy * iw
-                        if g.strideW == 1 {
-                            // Contiguous run: zero the left/right borders, copy the middle.
-                            let lo = max(0, -dx), hi = min(ow, iw - dx)
-                            if lo > 0 { out.update(repeating: 0, count: min(lo, ow)) }
-                            if hi > lo { (out + lo).update(from: src + lo + dx, count: hi - lo) }
-                            if hi < ow { (out + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
-                        } else {
-                            // Columns x with 0 ≤ x·s + dx < iw; stride 2 takes the even lanes of
-                            // 16-float loads that stay inside the row.
-                            let s = g.strideW
-                            let lo = dx >= 0 ? 0 : min(ow, (-dx + s - 1) / s)
-                            let hi = iw - dx <= 0 ? lo : max(lo, min(ow, (iw - 1 - dx) / s + 1))
-                            if lo > 0 { out.update(repeating: 0, count: lo) }
-                            var x = lo
-                            if s == 2 {
-                                while x + 8 <= hi && x * 2 + dx + 16 <= iw {
-                                    let v = UnsafeRawPointer(src + x * 2 + dx).loadUnaligned(as: SIMD16<Float>.self)
-                                    UnsafeMutableRawPointer(out + x).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                                    x += 8
-                                }
-                            }
-                            while x < hi {
-                                out[x] = src[x * s + dx]
-                                x += 1
-                            }
-                            if hi < ow { (out + hi).update(repeating: 0, count: ow - hi) }
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
+        unfold(g, input: input, columns: columns, channels: 0..<g.groupInChannels, positions: 0..<(g.outHeight * g.outWidth),
+               rowStride: rowStride)
     }
 
     /// The columns of output positions `positions` only (flattened oy · OW + ox), for input
-    /// channels `channels`: rows c·kh·kw ..< (c+1)·kh·kw of a [patchSize × positions.count]
-    /// matrix. Unfolding a block of positions at a time keeps the matrix in cache (a 3×3 layer on
-    /// a 56×56 plane unfolds 7 MB per image).
+    /// channels `channels` (threads unfold disjoint ranges): rows c·kh·kw ..< (c+1)·kh·kw of a
+    /// [patchSize × positions.count] matrix (rows `rowStride` apart when given). Unfolding a block of positions at a time keeps
+    /// the matrix in cache (a 3×3 layer on a 56×56 plane unfolds 7 MB per image).
     public static func unfold(_ g: ConvGeometry, input: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
-                              channels: Range<Int>, positions: Range<Int>) {
+                              channels: Range<Int>, positions: Range<Int>, rowStride: Int? = nil) {
         let oh = g.outHeight, ow = g.outWidth, ih = g.inHeight, iw = g.inWidth, s = g.strideW
-        let width = positions.count
+        let rowLength = rowStride ?? positions.count
         precondition(positions.lowerBound >= 0 && positions.upperBound <= oh * ow, "positions outside the output plane")
         var row = channels.lowerBound * g.kernelHeight * g.kernelWidth
         for c in channels {
             let channel = input + c * ih * iw
             for ky in 0..<g.kernelHeight {
                 for kx in 0..<g.kernelWidth {
-                    let dst = columns + row * width
+                    let dst = columns + row * rowLength
                     let dx = kx * g.dilationW - g.padLeft
                     // Output columns x with 0 ≤ x·s + dx < iw.
                     let xLo = dx >= 0 ? 0 : min(ow, (-dx + s - 1) / s)

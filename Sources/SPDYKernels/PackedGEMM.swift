@@ -65,10 +65,11 @@ public struct PackedMatrix: @unchecked Sendable {
     /// Scratch floats each thread of a `multiply` call needs for this matrix.
     public var scratchPerThread: Int { Self.scratchPerThread(depth: depth) }
 
-    /// C[rows × n] = epilogue(A · B[depth × n]) (the epilogue's residual laid out like C) (`ldb`, `ldc` leading dimensions). B is taken a
-    /// chunk of columns at a time; each chunk is one parallel region in which every thread packs
-    /// the B panels it needs into its own part of `scratch` (`scratchPerThread × pool.threads`
-    /// floats) and multiplies its row panels of A (or, with few row panels, its column panels).
+    /// C[rows × n] = epilogue(A · B[depth × n]) (`ldb`, `ldc` leading dimensions; the epilogue's
+    /// residual is laid out like C). B is taken a chunk of columns at a time; each chunk is one
+    /// parallel region in which every thread packs the B panels it needs into its own part of
+    /// `scratch` (`scratchPerThread × pool.threads` floats) and multiplies its row panels of A (or,
+    /// with few row panels, its column panels).
     public func multiply(n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                          scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue = .identity,
                          instructionSet: KernelInstructionSet = .active) {
@@ -171,7 +172,7 @@ public struct PackedMatrix: @unchecked Sendable {
                     first += UnsafeRawPointer(residual).loadUnaligned(as: V.self)
                     second += UnsafeRawPointer(residual + 8).loadUnaligned(as: V.self)
                 } else {
-                    for x in 0..<width where x < 8 { first[x] += residual[x] }
+                    for x in 0..<min(width, 8) { first[x] += residual[x] }
                     for x in 8..<max(8, width) { second[x - 8] += residual[x] }
                 }
             }

@@ -40,12 +40,8 @@ public final class SparseConvolution: @unchecked Sendable {
     /// Floats of the phase planes a strided convolution of this geometry splits its input into
     /// (0 for stride 1).
     public static func phaseBufferSize(_ geometry: ConvGeometry) -> Int {
-        var group = geometry
-        group.groups = 1
-        group.inChannels = geometry.groupInChannels
-        group.outChannels = geometry.groupOutChannels
-        guard group.strideH > 1 || group.strideW > 1 else { return 0 }
-        return geometry.batch * geometry.groups * PhaseSplit(group).splitImageSize
+        guard geometry.strideH > 1 || geometry.strideW > 1 else { return 0 }
+        return geometry.batch * geometry.groups * PhaseSplit(geometry.oneGroup).splitImageSize
     }
 
     /// `weight` is OIHW ([O × I/groups × kh × kw]), dense with zeros where pruned. A strided
@@ -54,14 +50,11 @@ public final class SparseConvolution: @unchecked Sendable {
     public init(geometry full: ConvGeometry, weight: UnsafePointer<Float>, threads: Int,
                 phaseBuffer shared: UnsafeMutablePointer<Float>? = nil) {
         geometry = full
-        var group = full
-        group.groups = 1
-        group.inChannels = full.groupInChannels
-        group.outChannels = full.groupOutChannels
+        let group = full.oneGroup
         let phases = group.strideH > 1 || group.strideW > 1 ? PhaseSplit(group) : nil
         self.phases = phases
         ownsPhaseBuffer = phases != nil && shared == nil
-        phaseBuffer = phases == nil ? nil : shared ?? AlignedFloats.allocate(max(1, Self.phaseBufferSize(full)))
+        phaseBuffer = phases.map { shared ?? AlignedFloats.allocate(max(1, full.batch * full.groups * $0.splitImageSize)) }
         let g = phases?.split ?? group
         unit = g
         let k = g.patchSize, taps = g.kernelHeight * g.kernelWidth

@@ -95,8 +95,8 @@ extension PoolStep {
                     let line = src + iy * iw, target = row + g.padLeft
                     var j = 0
                     while j + V.scalarCount <= inside {
-                        let m = load(target + j).replacing(with: load(line + j), where: load(line + j) .> load(target + j))
-                        UnsafeMutableRawPointer(target + j).storeBytes(of: m, as: V.self)
+                        let (v, best) = (load(line + j), load(target + j))
+                        UnsafeMutableRawPointer(target + j).storeBytes(of: best.replacing(with: v, where: v .> best), as: V.self)
                         j += V.scalarCount
                     }
                     while j < inside {
