@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a plan is compiled.
 public struct EngineOptions: Sendable {
     /// Threads for our kernels and OpenBLAS.
@@ -11,14 +13,25 @@ public struct EngineOptions: Sendable {
     public var observed: Set<String>
     /// When Conv and Linear layers with pruned weights run on the sparse kernels.
     public var sparseKernels: SparseKernelPolicy
+    /// Keep values that only sparse Linear layers and LayerNorms read token-blocked
+    /// (`ActivationLayout.tokenBlocked`: no transposes around the sparse layers). On by default;
+    /// `SPDY_TOKEN_BLOCKING=0` in the environment turns the default off (for measurements).
+    public var tokenBlocking: Bool
 
     public init(threads: Int = 1, foldBatchNorm: Bool = true, fuse: Bool = true, observed: Set<String> = [],
-                sparseKernels: SparseKernelPolicy = .standard) {
+                sparseKernels: SparseKernelPolicy = .standard, tokenBlocking: Bool = EngineOptions.tokenBlockingDefault) {
         self.threads = threads
         self.foldBatchNorm = foldBatchNorm
         self.fuse = fuse
         self.observed = observed
         self.sparseKernels = sparseKernels
+        self.tokenBlocking = tokenBlocking
+    }
+
+    /// On unless the environment sets `SPDY_TOKEN_BLOCKING=0`.
+    public static var tokenBlockingDefault: Bool {
+        guard let v = getenv("SPDY_TOKEN_BLOCKING") else { return true }
+        return String(cString: v) != "0"
     }
 }
 

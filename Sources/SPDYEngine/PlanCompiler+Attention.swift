@@ -40,8 +40,15 @@ extension PlanCompiler {
     }
 
     mutating func emitAttention(_ f: AttentionFusion) {
-        let out = attentionOutputFeedsOnlySparseLinear(f)
-            ? reserveFeatureMajor(f.output, tokens: f.batch * f.queries, features: f.heads * f.depth) : ActivationLayout.tokenMajor
+        // Written the way its sparse readers take it best: token-blocked when every sequence
+        // fits in a block, else feature-major.
+        var out = ActivationLayout.tokenMajor
+        if attentionOutputFeedsOnlySparseLinear(f) {
+            let (tokens, features) = (f.batch * f.queries, f.heads * f.depth)
+            out = options.tokenBlocking && ActivationLayout.blockWidth % f.queries == 0
+                ? reserve(f.output, .tokenBlocked(width: ActivationLayout.blockWidth), tokens: tokens, features: features)
+                : reserveFeatureMajor(f.output, tokens: tokens, features: features)
+        }
         let attention = FusedAttention(batch: f.batch, heads: f.heads, queryLength: f.queries, keyLength: f.keys,
                                        depth: f.depth, scale: f.scale, maskLayout: f.maskLayout, threads: options.threads,
                                        layouts: (layout(of: f.q), layout(of: f.k), layout(of: f.v), out))

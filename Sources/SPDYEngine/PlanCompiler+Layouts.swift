@@ -2,22 +2,58 @@ import SPDYGraph
 import SPDYKernels
 import SPDYTensor
 
-/// Which values stay feature-major ([features × tokens], `ActivationLayout.featureMajor`)
-/// between the steps that can read and write them that way: sparse Linear layers and fused
-/// attention. A producer asks before it is emitted; its readers find the value in
-/// `featureMajorLayouts` (aliases inherit it in `alias(_:to:)`).
+/// Which values are stored other than token-major (`ActivationLayout`), between the steps that
+/// can read and write them that way:
+/// - feature-major ([features × tokens]): sparse Linear outputs read only by fused attention
+///   (Q, K, V) or by other sparse Linear layers;
+/// - token-blocked (blocks of tokens, each feature-major): values read only by sparse Linear
+///   layers and LayerNorms, such as a transformer's residual stream, its FFN hidden layer and
+///   the attention output; sparse layers read and write them in place (no transposes, no copies).
+/// A producer asks before it is emitted; its readers find the value in `activationLayouts`
+/// (aliases inherit it in `alias(_:to:)`).
 extension PlanCompiler {
     /// The layout `value` is stored in.
-    func layout(of value: String) -> ActivationLayout { featureMajorLayouts[value] ?? .tokenMajor }
+    func layout(of value: String) -> ActivationLayout { activationLayouts[value] ?? .tokenMajor }
 
-    /// Gives `value` (not yet placed) a feature-major buffer of `features` rows with a padded
-    /// row stride, and returns its layout. Call before anything asks for the value's slot.
-    mutating func reserveFeatureMajor(_ value: String, tokens: Int, features: Int) -> ActivationLayout {
+    /// Gives `value` (not yet placed) a buffer in `layout` for `tokens` × `features`, and returns
+    /// the layout. Call before anything asks for the value's slot.
+    mutating func reserve(_ value: String, _ layout: ActivationLayout, tokens: Int, features: Int) -> ActivationLayout {
         precondition(slots[value] == nil, "\(value) already has a slot")
-        let layout = ActivationLayout.featureMajor(rowStride: ActivationLayout.paddedRowStride(tokens: tokens))
         slots[value] = Slot(type: type(value), buffer: memory.reserve(layout.storage(tokens: tokens, features: features)), tensor: nil)
-        featureMajorLayouts[value] = layout
+        activationLayouts[value] = layout
         return layout
+    }
+
+    /// A feature-major buffer with a padded row stride for `value` (see `reserve`).
+    mutating func reserveFeatureMajor(_ value: String, tokens: Int, features: Int) -> ActivationLayout {
+        reserve(value, .featureMajor(rowStride: ActivationLayout.paddedRowStride(tokens: tokens)), tokens: tokens, features: features)
+    }
+
+    /// The layout a sparse Linear layer writes `value` ([tokens × features]) in: token-blocked
+    /// when every reader takes that, feature-major when every reader takes that, else token-major.
+    mutating func sparseLinearOutputLayout(_ value: String, tokens: Int, features: Int) -> ActivationLayout {
+        if feedsOnlyTokenBlockedReaders(value) {
+            return reserve(value, .tokenBlocked(width: ActivationLayout.blockWidth), tokens: tokens, features: features)
+        }
+        if feedsOnlyFeatureMajorReaders(value) { return reserveFeatureMajor(value, tokens: tokens, features: features) }
+        return .tokenMajor
+    }
+
+    /// Whether every reader of `value` takes it token-blocked (and nothing else can see it): a
+    /// sparse Linear layer reading it as its input, a LayerNorm step reading it as its input or
+    /// residual, or an `Add` folded into such a LayerNorm.
+    func feedsOnlyTokenBlockedReaders(_ value: String) -> Bool {
+        guard options.tokenBlocking, isPrivate(value), let users = consumers[value], !users.isEmpty else { return false }
+        return users.allSatisfy { user in
+            runsAsSparseLinear(user, reading: value) || layerNormReaders[value]?.contains(user) == true
+                || residualAddNodes.contains(user) || isFoldedAway(user)
+        }
+    }
+
+    /// Whether `node` never runs because all its outputs are constants (a `Shape` of a value
+    /// with a static shape): it does not read the value's data.
+    func isFoldedAway(_ node: Int) -> Bool {
+        graph.nodes[node].outputs.allSatisfy { $0.isEmpty || analysis.values[$0]?.constant != nil }
     }
 
     /// Whether a MatMul node runs on the sparse Linear kernel reading `value` as its left operand
@@ -38,7 +74,7 @@ extension PlanCompiler {
     func feedsOnlyFeatureMajorReaders(_ value: String) -> Bool {
         guard isPrivate(value), let users = consumers[value], !users.isEmpty else { return false }
         return users.allSatisfy { user in
-            if runsAsSparseLinear(user, reading: value) { return true }
+            if runsAsSparseLinear(user, reading: value) || isFoldedAway(user) { return true }
             let node = graph.nodes[user]
             guard node.opType == "Reshape", node.inputs.first == value, let reshaped = node.outputs.first,
                   isPrivate(reshaped),

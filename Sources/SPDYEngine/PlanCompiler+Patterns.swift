@@ -1,4 +1,5 @@
 import SPDYGraph
+import SPDYKernels
 import SPDYTensor
 
 /// Recognisers for multi-node patterns exporters emit for one logical operation, so the engine
@@ -114,9 +115,14 @@ extension PlanCompiler {
                                     scale: [Float], bias: [Float]) {
         let rows = type(input).count / max(width, 1)
         let operands = residualSums[input]
+        let (x, r) = (operands?.a ?? input, operands?.b)
+        let outputLayout = feedsOnlyTokenBlockedReaders(output)
+            ? reserve(output, .tokenBlocked(width: ActivationLayout.blockWidth), tokens: rows, features: width) : .tokenMajor
         steps.append(LayerNormStep(nodeName: nodeName, rows: rows, width: width, epsilon: epsilon, scale: scale, bias: bias,
-                                   input: slot(for: operands?.a ?? input).buffer!,
-                                   residual: operands.map { slot(for: $0.b).buffer! }, output: slot(for: output).buffer!))
+                                   input: slot(for: x).buffer!, residual: r.map { slot(for: $0).buffer! },
+                                   output: slot(for: output).buffer!,
+                                   layouts: (layout(of: x), r.map(layout(of:)) ?? .tokenMajor, outputLayout),
+                                   threads: options.threads))
     }
 
     /// Residual connections: `Add(a, b)` of two runtime tensors of one shape read only by a
@@ -134,6 +140,7 @@ extension PlanCompiler {
             } else {
                 continue
             }
+            layerNormReaders[x] = covered
             guard isPrivate(x), let users = consumers[x],
                   Set(users).isSubset(of: covered), let p = producers[x], graph.nodes[p].opType == "Add" else { continue }
             let add = graph.nodes[p]
@@ -141,6 +148,7 @@ extension PlanCompiler {
                   add.inputs.allSatisfy({ type($0).shape == type(x).shape && type($0).dataType == .float32 && constant($0) == nil })
             else { continue }
             residualSums[x] = (add.inputs[0], add.inputs[1])
+            residualAddNodes.insert(p)
             fused.insert(p)
         }
     }

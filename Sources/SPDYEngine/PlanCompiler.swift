@@ -48,9 +48,13 @@ struct PlanCompiler {
     var attentionFusions: [Int: AttentionFusion] = [:]
     /// LayerNorm inputs that are residual sums computed by the LayerNorm step: input → operands.
     var residualSums: [String: (a: String, b: String)] = [:]
-    /// Values stored feature-major between sparse Linear layers and attention, with their row
-    /// stride (see `ActivationLayout`, PlanCompiler+Layouts.swift).
-    var featureMajorLayouts: [String: ActivationLayout] = [:]
+    /// Values stored other than token-major (feature-major or token-blocked) between the steps
+    /// that read them so (see `ActivationLayout`, PlanCompiler+Layouts.swift).
+    var activationLayouts: [String: ActivationLayout] = [:]
+    /// For each value a LayerNorm step normalises, the nodes that LayerNorm covers.
+    var layerNormReaders: [String: Set<Int>] = [:]
+    /// The residual `Add` nodes folded into LayerNorm steps (`residualSums`).
+    var residualAddNodes: Set<Int> = []
 
     mutating func compile() throws {
         for input in graph.inputs {
@@ -116,7 +120,7 @@ struct PlanCompiler {
         s.type = analysis.type(of: output)
         slots[output] = s
         // Same memory, same layout (`feedsOnlyFeatureMajorReaders` allowed only readers that expect it).
-        if let layout = featureMajorLayouts[input] { featureMajorLayouts[output] = layout }
+        if let layout = activationLayouts[input] { activationLayouts[output] = layout }
     }
 
     func constant(_ name: String?) -> Tensor? {
@@ -459,8 +463,7 @@ struct PlanCompiler {
             }
             let (activation, final) = fuseActivation(after: out)
             if options.sparseKernels.prefersSparse(density: Density.of(w.floats)) {
-                let outputLayout = feedsOnlyFeatureMajorReaders(final)
-                    ? reserveFeatureMajor(final, tokens: m, features: n) : ActivationLayout.tokenMajor
+                let outputLayout = sparseLinearOutputLayout(final, tokens: m, features: n)
                 steps.append(SparseLinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, weightTransposed: false,
                                               weight: w.floats, bias: bias, activation: activation,
                                               input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!,
@@ -469,7 +472,7 @@ struct PlanCompiler {
                                               outputLayout: outputLayout))
                 return true
             }
-            precondition(!layout(of: node.inputs[0]).isFeatureMajor, "feature-major input for a dense Linear")
+            precondition(layout(of: node.inputs[0]) == .tokenMajor, "feature-major or token-blocked input for a dense Linear")
             steps.append(LinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, inputTransposed: false,
                                     weightTransposed: false, weight: w.floats, bias: bias, activation: activation,
                                     input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!))

@@ -57,17 +57,25 @@ public final class FusedAttention: @unchecked Sendable {
 
     /// One head's view of a [batch·tokens × heads·depth] operand in `layout`: its first element
     /// for batch item b, head h and token `token` of that item, and its (token, feature) strides.
+    /// A token-blocked operand's sequences must each lie within one block (the block width a
+    /// multiple of the sequence length), so that one head of one item has fixed strides.
     struct HeadView {
+        let layout: ActivationLayout
+        let tokens: Int, features: Int, depth: Int
         let tokenStride: Int, featureStride: Int
-        let batchOffset: Int, headOffset: Int
 
         init(layout: ActivationLayout, tokens: Int, features: Int, depth: Int) {
+            if let w = layout.tokenBlockWidth {
+                precondition(w % tokens == 0, "a sequence of \(tokens) tokens straddles blocks of \(w)")
+            }
+            self.layout = layout
+            self.tokens = tokens; self.features = features; self.depth = depth
             (tokenStride, featureStride) = layout.strides(features: features)
-            batchOffset = tokens * tokenStride
-            headOffset = depth * featureStride
         }
 
-        func offset(batch b: Int, head h: Int, token: Int) -> Int { b * batchOffset + h * headOffset + token * tokenStride }
+        func offset(batch b: Int, head h: Int, token: Int) -> Int {
+            layout.offset(token: b * tokens + token, feature: h * depth, features: features)
+        }
     }
 
     /// Runs every head: q and out are [batch·queryLength × heads·depth], k and v

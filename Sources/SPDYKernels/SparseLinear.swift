@@ -1,75 +1,100 @@
-/// A linear layer with a sparse weight: Y[N × M] = X[N × K] · Wᵀ + bias, activations row-major
-/// (tokens × features) as the engine keeps them, W as [M × K] (output features × input features).
+/// A linear layer with a sparse weight: Y[N × M] = X[N × K] · Wᵀ + bias, W as [M × K] (output
+/// features × input features), activations in the layouts given at construction
+/// (`ActivationLayout`; token-major, as ONNX has them, by default).
 ///
 /// The kernel needs the dimension it vectorises over (tokens) contiguous, so each tile of tokens
-/// is transposed into a packed [K × tile] block, multiplied into a [M × tile] block (epilogue
-/// fused) and transposed back into Y. Feature-major activations (`ActivationLayout`) skip those
-/// transposes: a feature-major X tile is packed by row copies, a feature-major Y is written
-/// directly. Tiles run in parallel; with too few tiles for the threads, output features are
-/// split as well.
+/// must be a feature-major [K × tile] block. A token-blocked X already is one: the kernel reads it
+/// in place. A token-major X tile is transposed into a packed block, a feature-major one packed by
+/// row copies. The [M × tile] product is written straight into a feature-major or token-blocked
+/// Y, or transposed back into a token-major one; the epilogue is fused. Tiles run in parallel;
+/// with too few tiles for the threads, output features are split as well.
 public final class SparseLinear: @unchecked Sendable {
     public let inFeatures: Int, outFeatures: Int
     public let matrix: SparseMatrix
     public let tileWidth: Int
+    /// Layouts of X and Y.
+    public let input: ActivationLayout, output: ActivationLayout
     let scratch: ThreadScratch
 
     /// `weight` is [outFeatures × inFeatures] row-major (`transposed: true` when it is stored
     /// [inFeatures × outFeatures], as ONNX MatMul weights are).
-    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, transposed: Bool, threads: Int) {
+    public init(weight: UnsafePointer<Float>, inFeatures: Int, outFeatures: Int, transposed: Bool, threads: Int,
+                input: ActivationLayout = .tokenMajor, output: ActivationLayout = .tokenMajor) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        let tw = SparseMatrix.tileWidth(depth: inFeatures)
+        self.input = input
+        self.output = output
+        // A tile never leaves a token block (block widths and tile widths are powers of two).
+        var tw = SparseMatrix.tileWidth(depth: inFeatures)
+        for w in [input.tokenBlockWidth, output.tokenBlockWidth].compactMap({ $0 }) {
+            precondition(w >= 8 && w & (w - 1) == 0, "token block width \(w) is not a power of two ≥ 8")
+            tw = min(tw, w)
+        }
         tileWidth = tw
+        // X rows are a block apart when read in place, a tile apart when packed.
+        let ldx = input.tokenBlockWidth ?? tw
         if transposed {
             var rows = [Float](repeating: 0, count: inFeatures * outFeatures)
             for k in 0..<inFeatures { for m in 0..<outFeatures { rows[m * inFeatures + k] = weight[k * outFeatures + m] } }
             matrix = rows.withUnsafeBufferPointer {
-                SparseMatrix(rows: outFeatures, depth: inFeatures, a: $0.baseAddress!, lda: inFeatures, ldx: tw)
+                SparseMatrix(rows: outFeatures, depth: inFeatures, a: $0.baseAddress!, lda: inFeatures, ldx: ldx)
             }
         } else {
-            matrix = SparseMatrix(rows: outFeatures, depth: inFeatures, a: weight, lda: inFeatures, ldx: tw)
+            matrix = SparseMatrix(rows: outFeatures, depth: inFeatures, a: weight, lda: inFeatures, ldx: ldx)
         }
-        scratch = ThreadScratch(floatsPerThread: (inFeatures + outFeatures) * tileWidth, threads: threads)
+        let packedFloats = input.tokenBlockWidth == nil ? inFeatures * tw : 0
+        let productFloats = output == .tokenMajor ? outFeatures * tw : 0
+        scratch = ThreadScratch(floatsPerThread: packedFloats + productFloats, threads: threads)
     }
 
     deinit { matrix.deallocate() }
 
-    /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature. X and Y are laid
-    /// out as `input` and `output` say.
-    public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue,
-                    pool: ThreadPool, input: ActivationLayout = .tokenMajor, output: ActivationLayout = .tokenMajor) {
-        let tiles = ColumnTiles(count: n, width: tileWidth)
+    /// Y = epilogue(X · Wᵀ) for n tokens; `epilogue.bias` is per output feature.
+    public func run(n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, epilogue: KernelEpilogue, pool: ThreadPool) {
+        // With a token-blocked operand no tile may straddle two blocks: a last narrow tile is
+        // widened into the padding (a blocked operand's block, a feature-major one's row
+        // padding), and only its valid tokens are packed from, or written to, a token-major one.
+        let blocked = input.tokenBlockWidth != nil || output.tokenBlockWidth != nil
+        let tiles = ColumnTiles(count: n, width: tileWidth, padded: blocked)
         guard tiles.count > 0 else { return }
         let chunks = matrix.rowChunks(tiles: tiles.count, threads: pool.threads)
-        let (k, m, tw) = (inFeatures, outFeatures, tileWidth)
+        let (k, m, tw, input, output) = (inFeatures, outFeatures, tileWidth, input, output)
         pool.parallelChunks(tiles.count * chunks) { thread, items in
-            let packed = self.scratch[thread], product = packed + k * tw
+            let packed = self.scratch[thread]
+            let product = packed + (input.tokenBlockWidth == nil ? k * tw : 0)
             var packedTile = -1
             for item in items {
-                let tile = item / chunks, tokens = tiles[tile], rows = self.matrix.rowChunk(item % chunks, of: chunks)
-                let w = tokens.count
-                // The kernel's X is a packed [K × tile] block: a transpose of a token-major tile,
-                // or row copies of a feature-major one. (Reading a feature-major tile in place,
-                // rows a padded row stride apart, made the kernel slower than the copies cost:
-                // pruned MiniLM 41–53 ms in place against 39–44 ms packed, alternating runs.)
-                if packedTile != tile {
-                    switch input {
-                    case .tokenMajor:
-                        Transpose.block(x + tokens.lowerBound * k, ld: k, rows: w, columns: k, into: packed, ld: tw)
-                    case .featureMajor(let ld):
-                        for f in 0..<k { (packed + f * tw).update(from: x + f * ld + tokens.lowerBound, count: w) }
+                let tile = item / chunks, tokens = tiles[item / chunks], rows = self.matrix.rowChunk(item % chunks, of: chunks)
+                let t0 = tokens.lowerBound, w = tokens.count, valid = min(tokens.upperBound, n) - t0
+                // The kernel's X is a [K × tile] block: a token block read in place, a transposed
+                // token-major tile, or row copies of a feature-major one. (Reading a feature-major
+                // tile in place, rows a padded row stride apart, made the kernel slower than the
+                // copies cost: pruned MiniLM 41–53 ms in place against 39–44 ms packed.)
+                let tileX: UnsafePointer<Float>
+                switch input {
+                case .tokenBlocked:
+                    tileX = x + input.offset(token: t0, feature: 0, features: k)
+                case .tokenMajor:
+                    if packedTile != tile {
+                        Transpose.block(x + t0 * k, ld: k, rows: valid, columns: k, into: packed, ld: tw)
+                        packedTile = tile
                     }
-                    packedTile = tile
+                    tileX = UnsafePointer(packed)
+                case .featureMajor(let ld):
+                    if packedTile != tile {
+                        for f in 0..<k { (packed + f * tw).update(from: x + f * ld + t0, count: valid) }
+                        packedTile = tile
+                    }
+                    tileX = UnsafePointer(packed)
                 }
-                let tileX = UnsafePointer(packed)
                 switch output {
                 case .tokenMajor:
                     self.matrix.multiplyTile(rows: rows, x: tileX, width: w, y: product, ldy: tw, epilogue: epilogue)
-                    Transpose.block(product, ld: tw, rows: rows.count, columns: w,
-                                    into: y + tokens.lowerBound * m + rows.lowerBound, ld: m)
-                case .featureMajor(let ldy):
-                    self.matrix.multiplyTile(rows: rows, x: tileX, width: w, y: y + rows.lowerBound * ldy + tokens.lowerBound,
-                                             ldy: ldy, epilogue: epilogue)
+                    Transpose.block(product, ld: tw, rows: rows.count, columns: valid,
+                                    into: y + t0 * m + rows.lowerBound, ld: m)
+                case .featureMajor(let ldy), .tokenBlocked(let ldy):
+                    let base = output.offset(token: t0, feature: rows.lowerBound, features: m)
+                    self.matrix.multiplyTile(rows: rows, x: tileX, width: w, y: y + base, ldy: ldy, epilogue: epilogue)
                 }
             }
         }

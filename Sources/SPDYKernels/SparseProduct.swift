@@ -43,20 +43,27 @@ extension SparseMatrix {
 /// Column tiles of `width` over `0..<count`. A last tile narrower than one vector (8) starts
 /// earlier, overlapping its neighbour, so kernels never fall back to scalar code when `count ≥ 8`
 /// (recomputing a few columns is harmless: outputs do not depend on what was stored before).
+///
+/// With `padded` (token-blocked activations, whose last block is allocated whole) a last tile
+/// narrower than 8 is widened forward into the padding instead, so no tile leaves its block.
 public struct ColumnTiles: Sendable {
     public let total: Int, width: Int
     public let count: Int
+    public let padded: Bool
 
-    public init(count total: Int, width: Int) {
+    public init(count total: Int, width: Int, padded: Bool = false) {
         self.total = total
         self.width = width
+        self.padded = padded
         count = (total + width - 1) / width
     }
 
     public subscript(_ i: Int) -> Range<Int> {
-        let hi = min(total, (i + 1) * width)
+        var hi = min(total, (i + 1) * width)
         var lo = i * width
-        if hi - lo < 8 && total >= 8 { lo = hi - 8 }
+        if hi - lo < 8 {
+            if padded { hi = lo + min(8, width) } else if total >= 8 { lo = hi - 8 }
+        }
         return lo..<hi
     }
 }

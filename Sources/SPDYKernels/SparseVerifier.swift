@@ -116,13 +116,34 @@ public enum SparseVerifier {
         ConvGeometry(batch: 2, inChannels: 7, inHeight: 45, inWidth: 51, outChannels: 5, kernelHeight: 1, kernelWidth: 1),
     ]
 
+    /// The activation layouts the Linear cases cycle through (input, output): token-major,
+    /// feature-major (row stride padded by 16, as the engine pads it) and token-blocked with
+    /// blocks narrower than, as wide as, and wider than the kernel's tile.
+    static func linearLayouts(tokens: Int) -> [(ActivationLayout, ActivationLayout)] {
+        let fm = ActivationLayout.featureMajor(rowStride: ActivationLayout.paddedRowStride(tokens: tokens))
+        return [(.tokenMajor, .tokenMajor), (.tokenBlocked(width: 32), .tokenBlocked(width: 32)),
+                (fm, .tokenBlocked(width: 64)), (.tokenBlocked(width: 128), .tokenMajor),
+                (.tokenMajor, .tokenBlocked(width: 16)), (.tokenBlocked(width: 64), fm), (fm, fm)]
+    }
+
+    static func describe(_ layout: ActivationLayout) -> String {
+        switch layout {
+        case .tokenMajor: return "tm"
+        case .featureMajor: return "fm"
+        case .tokenBlocked(let w): return "blocked\(w)"
+        }
+    }
+
     /// Runs every case at `threads`; the returned cases say which passed.
     public static func run(threads: Int) -> [SparseVerificationCase] {
         let pool = ThreadPool(threads: threads)
         var rng = VerifierRandom(seed: 0x5eed)
         var cases: [SparseVerificationCase] = []
+        var linearCase = 0
         for (index, (tokens, k, m)) in linearShapes.enumerated() {
             for s in sparsities {
+                let (inputLayout, outputLayout) = linearLayouts(tokens: tokens)[linearCase % 7]
+                linearCase += 1
                 let fused = index % 2 == 0, gelu = index % 4 == 1
                 var w = rng.weights(rows: m, columns: k, sparsity: s)
                 let x = rng.values(tokens * k)
@@ -134,10 +155,13 @@ public enum SparseVerifier {
                 let transposed = index % 3 == 1
                 if transposed { w = transpose(w, rows: m, columns: k) }
                 let layer = w.withUnsafeBufferPointer {
-                    SparseLinear(weight: $0.baseAddress!, inFeatures: k, outFeatures: m, transposed: transposed, threads: threads)
+                    SparseLinear(weight: $0.baseAddress!, inFeatures: k, outFeatures: m, transposed: transposed, threads: threads,
+                                 input: inputLayout, output: outputLayout)
                 }
-                var y = [Float](repeating: .nan, count: tokens * m)
-                x.withUnsafeBufferPointer { xp in
+                // Padding is NaN: it may reach only the output's padding.
+                let stored = inputLayout.arrange(x, tokens: tokens, features: k)
+                var y = [Float](repeating: .nan, count: outputLayout.storage(tokens: tokens, features: m))
+                stored.withUnsafeBufferPointer { xp in
                     bias.withUnsafeBufferPointerOrNil { bp in
                         y.withUnsafeMutableBufferPointer { yp in
                             layer.run(n: tokens, x: xp.baseAddress!, y: yp.baseAddress!,
@@ -145,7 +169,10 @@ public enum SparseVerifier {
                         }
                     }
                 }
-                cases.append(compare("SparseLinear", "\(tokens)x\(k)->\(m)\(gelu ? "+GELU" : "")", s, threads, y, expected, depth: k))
+                let layouts = inputLayout == .tokenMajor && outputLayout == .tokenMajor ? ""
+                    : " \(Self.describe(inputLayout))->\(Self.describe(outputLayout))"
+                cases.append(compare("SparseLinear", "\(tokens)x\(k)->\(m)\(gelu ? "+GELU" : "")\(layouts)", s, threads,
+                                     outputLayout.tokenMajorMatrix(y, tokens: tokens, features: m), expected, depth: k))
             }
         }
         for (index, g) in convolutionShapes.enumerated() {

@@ -63,18 +63,25 @@ struct FusedAttentionTests {
         return out
     }
 
-    /// Token-major [tokens × features] → feature-major with row stride tokens + 5 (NaN padding,
-    /// which the kernel must never read).
-    static func featureMajor(_ x: [Float], tokens: Int, features: Int) -> [Float] {
-        let ld = tokens + 5
-        var y = [Float](repeating: .nan, count: features * ld)
-        for t in 0..<tokens { for f in 0..<features { y[f * ld + t] = x[t * features + f] } }
-        return y
+    /// An operand's layout in a kernel test: feature-major with row stride tokens + 5, or
+    /// token-blocked with two sequences per block (so a batch item's block offset is not linear).
+    enum Arrangement: CustomStringConvertible {
+        case tokenMajor, featureMajor, blocked
+        func layout(tokens: Int, sequence: Int) -> ActivationLayout {
+            switch self {
+            case .tokenMajor: return .tokenMajor
+            case .featureMajor: return .featureMajor(rowStride: tokens + 5)
+            case .blocked: return .tokenBlocked(width: 2 * sequence)
+            }
+        }
+        var description: String { ["tm", "fm", "blocked"][[Self.tokenMajor, .featureMajor, .blocked].firstIndex(of: self)!] }
     }
 
-    /// Which of Q, K, V and the output are feature-major.
-    static let layoutCombinations: [(q: Bool, k: Bool, v: Bool, out: Bool)] = [
-        (false, false, false, false), (true, true, true, true), (true, false, true, false), (false, true, false, true),
+    /// Layouts of Q, K, V and the output.
+    static let layoutCombinations: [(q: Arrangement, k: Arrangement, v: Arrangement, out: Arrangement)] = [
+        (.tokenMajor, .tokenMajor, .tokenMajor, .tokenMajor), (.featureMajor, .featureMajor, .featureMajor, .featureMajor),
+        (.featureMajor, .tokenMajor, .featureMajor, .tokenMajor), (.tokenMajor, .featureMajor, .tokenMajor, .featureMajor),
+        (.featureMajor, .featureMajor, .featureMajor, .blocked), (.blocked, .blocked, .tokenMajor, .blocked),
     ]
 
     @Test(arguments: KernelInstructionSet.available, [1, 2])
@@ -93,16 +100,15 @@ struct FusedAttentionTests {
                 try #require(FusedAttention.MaskLayout(broadcasting: shape, to: [c.batch, c.heads, c.queries, c.keys]))
             }
             let (tq, tk) = (c.batch * c.queries, c.batch * c.keys)
-            func layoutOf(_ fm: Bool, tokens: Int) -> ActivationLayout { fm ? .featureMajor(rowStride: tokens + 5) : .tokenMajor }
-            func arranged(_ x: [Float], _ fm: Bool, tokens: Int) -> [Float] {
-                fm ? Self.featureMajor(x, tokens: tokens, features: ld) : x
-            }
+            let (lq, lk) = (layouts.q.layout(tokens: tq, sequence: c.queries), layouts.k.layout(tokens: tk, sequence: c.keys))
+            let (lv, lo) = (layouts.v.layout(tokens: tk, sequence: c.keys), layouts.out.layout(tokens: tq, sequence: c.queries))
             let attention = FusedAttention(batch: c.batch, heads: c.heads, queryLength: c.queries, keyLength: c.keys,
                                            depth: c.depth, scale: scale, maskLayout: layout, threads: threads,
-                                           layouts: (layoutOf(layouts.q, tokens: tq), layoutOf(layouts.k, tokens: tk),
-                                                     layoutOf(layouts.v, tokens: tk), layoutOf(layouts.out, tokens: tq)))
-            let (qIn, kIn, vIn) = (arranged(q, layouts.q, tokens: tq), arranged(k, layouts.k, tokens: tk), arranged(v, layouts.v, tokens: tk))
-            var out = [Float](repeating: .nan, count: layouts.out ? ld * (tq + 5) : tq * ld)
+                                           layouts: (lq, lk, lv, lo))
+            // Padding is NaN: the kernel must never read it.
+            let qIn = lq.arrange(q, tokens: tq, features: ld), kIn = lk.arrange(k, tokens: tk, features: ld)
+            let vIn = lv.arrange(v, tokens: tk, features: ld)
+            var out = [Float](repeating: .nan, count: lo.storage(tokens: tq, features: ld))
             let pool = ThreadPool(threads: threads)
             qIn.withUnsafeBufferPointer { qp in kIn.withUnsafeBufferPointer { kp in vIn.withUnsafeBufferPointer { vp in
                 out.withUnsafeMutableBufferPointer { op in
@@ -117,7 +123,7 @@ struct FusedAttentionTests {
                     }
                 }
             } } }
-            let want = arranged(Self.reference(c, q: q, k: k, v: v, mask: maskValues, scale: scale), layouts.out, tokens: tq)
+            let want = lo.arrange(Self.reference(c, q: q, k: k, v: v, mask: maskValues, scale: scale), tokens: tq, features: ld)
             // Padding positions are NaN on both sides (never written); compare the others.
             let error = zip(out, want).filter { !$0.1.isNaN }.map { abs($0 - $1) }.max() ?? 0
             #expect(!zip(out, want).contains { !$0.1.isNaN && $0.0.isNaN }, "\(instructionSet) \(c) \(layouts): NaN output")

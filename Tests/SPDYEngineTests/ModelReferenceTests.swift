@@ -54,11 +54,13 @@ struct ModelReferenceTests {
     @Test("MiniLM exported by torch", arguments: [1, 2])
     func minilm(threads: Int) throws { _ = try check("minilm", threads: threads) }
 
-    /// The pruned-model path (sparse Linear kernels with feature-major activations between the
-    /// FFN layers, fused attention, residual LayerNorm) against the plain dense, unfused plan,
+    /// The pruned-model path (sparse Linear kernels, fused attention, residual LayerNorm; the
+    /// residual stream, FFN hidden layer and attention output token-blocked, or with token
+    /// blocking off feature-major between the FFN layers) against the plain dense, unfused plan,
     /// which the test above holds to ONNX Runtime.
-    @Test("MiniLM with 90% of each Linear weight pruned: fused sparse plan equals the dense unfused plan", arguments: [1, 2])
-    func prunedMiniLM(threads: Int) throws {
+    @Test("MiniLM with 90% of each Linear weight pruned: fused sparse plan equals the dense unfused plan",
+          arguments: [1, 2], [true, false])
+    func prunedMiniLM(threads: Int, tokenBlocking: Bool) throws {
         let fixture = try ReferenceFixture("minilm")
         var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
         let feeds = try fixture.inputs()
@@ -68,10 +70,23 @@ struct ModelReferenceTests {
             graph.initializers[name] = Tensor(shape: w.shape, floats: w.floats.map { abs($0) < threshold ? 0 : $0 })
         }
         let shapes = feeds.mapValues(\.shape)
-        let fast = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: threads))
+        let fast = try ExecutionPlan(graph: graph, inputShapes: shapes,
+                                     options: EngineOptions(threads: threads, tokenBlocking: tokenBlocking))
         let kernels = fast.stepDescriptions.map(\.kernel)
         #expect(kernels.filter { $0.contains("sparse") }.count == 36)
-        #expect(kernels.contains { $0.hasSuffix("fm-out") } && kernels.contains { $0.hasSuffix("fm-in") })
+        if tokenBlocking {
+            // Q, K, V read the residual stream in place and write feature-major for attention;
+            // the FFN layers and the LayerNorms between them never see token-major data. (The
+            // fixture's 5 × 24 tokens: 120 tokens in one partial block; sequences of 24 do not
+            // divide a block, so attention writes feature-major for the output projection.)
+            #expect(kernels.filter { $0.hasPrefix("Linear") && $0.hasSuffix("blocked-in fm-out") }.count == 18)
+            #expect(kernels.filter { $0.hasPrefix("Linear") && $0.hasSuffix("blocked-in blocked-out") }.count == 12)
+            #expect(kernels.filter { $0.hasPrefix("Linear") && $0.hasSuffix("fm-in blocked-out") }.count == 6)
+            #expect(kernels.filter { $0.hasPrefix("LayerNorm") && $0.contains("blocked") }.count == 13)
+        } else {
+            #expect(kernels.contains { $0.hasSuffix("fm-out") } && kernels.contains { $0.hasSuffix("fm-in") })
+            #expect(!kernels.contains { $0.contains("blocked") })
+        }
         #expect(kernels.contains { $0.hasPrefix("Attention fused") })
         let plain = try ExecutionPlan(graph: graph, inputShapes: shapes,
                                       options: EngineOptions(threads: threads, fuse: false, sparseKernels: .never))

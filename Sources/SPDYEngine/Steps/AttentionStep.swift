@@ -15,9 +15,9 @@ final class AttentionStep: PlanStep {
 
     var kernel: String {
         let a = attention
-        let fm = [a.layouts.q, a.layouts.k, a.layouts.v].contains(where: \.isFeatureMajor) ? " fm-in" : ""
+        let inTag = [a.layouts.q, a.layouts.k, a.layouts.v].map(\.tag).first { !$0.isEmpty }
         return "Attention fused[\(a.batch)x\(a.heads)] \(a.queryLength)x\(a.keyLength)x\(a.depth)\(mask != nil ? "+mask" : "")"
-            + fm + (a.layouts.out.isFeatureMajor ? " fm-out" : "")
+            + (inTag.map { " \($0)-in" } ?? "") + (a.layouts.out.tag.isEmpty ? "" : " \(a.layouts.out.tag)-out")
     }
     var readBuffers: [Int] { [q, k, v] + (mask.map { [$0] } ?? []) }
     var writtenBuffers: [Int] { [output] }

@@ -40,29 +40,49 @@ final class SoftmaxStep: SingleInputStep {
 
 /// LayerNormalization over the trailing `width` elements with scale and bias; with `residual`,
 /// of `input + residual` (a residual connection's Add folded in: the sum is formed in the
-/// output row, then normalised in place).
+/// output row, then normalised in place). Operands that are token-blocked (a transformer's
+/// residual stream between sparse Linear layers) run on `TokenBlockLayerNorm`.
 final class LayerNormStep: PlanStep {
     let nodeName: String
     let rows: Int, width: Int
     let epsilon: Float
     let scale: [Float], bias: [Float]
     let input: Int, residual: Int?, output: Int
+    /// The kernel for operands that are not all token-major; nil for the row kernel.
+    let blocked: TokenBlockLayerNorm?
 
     init(nodeName: String, rows: Int, width: Int, epsilon: Float, scale: [Float], bias: [Float], input: Int,
-         residual: Int? = nil, output: Int) {
+         residual: Int? = nil, output: Int,
+         layouts: (input: ActivationLayout, residual: ActivationLayout, output: ActivationLayout) = (.tokenMajor, .tokenMajor, .tokenMajor),
+         threads: Int = 1) {
         self.nodeName = nodeName
         self.rows = rows; self.width = width; self.epsilon = epsilon
         self.scale = scale; self.bias = bias
         self.input = input; self.residual = residual; self.output = output
+        let residualLayout = residual == nil ? nil : layouts.residual
+        blocked = [layouts.input, residualLayout, layouts.output].allSatisfy { $0 == nil || $0 == .tokenMajor } ? nil
+            : TokenBlockLayerNorm(tokens: rows, features: width, epsilon: epsilon, scale: scale, bias: bias,
+                                  input: layouts.input, residual: residualLayout, output: layouts.output, threads: threads)
     }
 
-    var kernel: String { residual == nil ? "LayerNorm rows" : "LayerNorm rows+residual" }
+    var kernel: String {
+        var tags = ""
+        if let b = blocked {
+            let inputs = [b.input, b.residual ?? .tokenMajor].contains { $0.tokenBlockWidth != nil }
+            tags = (inputs ? " blocked-in" : "") + (b.output.tokenBlockWidth != nil ? " blocked-out" : "")
+        }
+        return (residual == nil ? "LayerNorm rows" : "LayerNorm rows+residual") + tags
+    }
     var readBuffers: [Int] { [input] + (residual.map { [$0] } ?? []) }
     var writtenBuffers: [Int] { [output] }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let x = UnsafePointer(memory.pointer(input)), y = memory.pointer(output)
         let r = residual.map { UnsafePointer(memory.pointer($0)) }
+        if let blocked {
+            blocked.run(x: x, residual: r, y: y, pool: pool)
+            return
+        }
         let (w, eps) = (width, epsilon)
         scale.withUnsafeBufferPointer { g in
             bias.withUnsafeBufferPointer { b in

@@ -52,7 +52,8 @@ final class SparseLinearStep: SingleInputStep {
     let bias: UnsafeMutablePointer<Float>?
     let activation: Activation
     let input: Int, output: Int
-    /// Activation layouts: feature-major between sparse Linear layers and attention (no transposes).
+    /// Activation layouts: feature-major or token-blocked between sparse Linear layers, attention
+    /// and LayerNorms (no transposes).
     let inputLayout: ActivationLayout, outputLayout: ActivationLayout
 
     /// `weight` as the model stores it: [K×N], or [N×K] when `weightTransposed`; alpha is folded in.
@@ -65,7 +66,8 @@ final class SparseLinearStep: SingleInputStep {
         self.m = m; self.n = n; self.k = k
         let scaled = alpha == 1 ? weight : weight.map { $0 * alpha }
         layer = scaled.withUnsafeBufferPointer {
-            SparseLinear(weight: $0.baseAddress!, inFeatures: k, outFeatures: n, transposed: !weightTransposed, threads: threads)
+            SparseLinear(weight: $0.baseAddress!, inFeatures: k, outFeatures: n, transposed: !weightTransposed, threads: threads,
+                         input: inputLayout, output: outputLayout)
         }
         self.bias = bias.map(heapCopy)
         self.activation = activation
@@ -78,13 +80,12 @@ final class SparseLinearStep: SingleInputStep {
     var kernel: String {
         "Linear \(k)->\(n) sparse " + String(format: "%.1f%% dense", 100 * layer.matrix.density)
             + "\(bias != nil ? "+bias" : "")\(activation)"
-            + (inputLayout.isFeatureMajor ? " fm-in" : "") + (outputLayout.isFeatureMajor ? " fm-out" : "")
+            + (inputLayout.tag.isEmpty ? "" : " \(inputLayout.tag)-in") + (outputLayout.tag.isEmpty ? "" : " \(outputLayout.tag)-out")
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         // GELU is applied on each finished tile while it is in cache, not in a pass of its own.
         layer.run(n: m, x: UnsafePointer(memory.pointer(input)), y: memory.pointer(output),
-                  epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool,
-                  input: inputLayout, output: outputLayout)
+                  epilogue: activation.epilogue(bias: bias.map { UnsafePointer($0) }), pool: pool)
     }
 }
