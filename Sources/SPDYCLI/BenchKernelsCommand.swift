@@ -73,7 +73,7 @@ struct BenchKernelsCommand: ParsableCommand {
         var records: [KernelBenchRecord] = []
         if !json {
             print("sparse kernels: \(SparseMatrix.instructionSet.rawValue) (available: \(KernelInstructionSet.available.map(\.rawValue).joined(separator: ", ")))")
-            print("layer                                      method     sparsity  dense ms  sparse ms  speedup  dense GF/s  sparse eff GF/s  nnz GF/s  avx2 ms")
+            print("layer                                      method     sparsity  dense ms  sparse ms  speedup  dense GF/s  sparse eff GF/s  nnz GF/s  avx2 ms  blocked ms  blocked speedup")
         }
         for shape in shapes {
             bench.run(shape, sparsities: levels) { r in
@@ -84,7 +84,8 @@ struct BenchKernelsCommand: ParsableCommand {
                 print(label + " " + method + String(format: "  %6.1f%%  %8.3f  %9.3f  %6.2f×  %9.1f  %15.1f  %8.1f",
                                                     100 * r.sparsity, r.dense_ms, r.sparse_ms, r.speedup,
                                                     r.dense_gflops, r.sparse_effective_gflops, r.sparse_nonzero_gflops)
-                      + (r.sparse_avx2_ms.map { String(format: "  %7.3f", $0) } ?? ""))
+                      + (r.sparse_avx2_ms.map { String(format: "  %7.3f", $0) } ?? "")
+                      + (r.sparse_blocked_ms.map { String(format: "  %10.3f  %14.2f×", $0, r.blocked_speedup ?? 0) } ?? ""))
             }
         }
         if json { print(try JSONOutput.string(records)) }

@@ -71,6 +71,10 @@ struct KernelBenchRecord: Encodable {
     var instruction_set: String
     /// The same sparse kernel forced to AVX2, when the default is wider (same run).
     var sparse_avx2_ms: Double?
+    /// Linear layers: the sparse kernel reading and writing token-blocked activations, as the
+    /// engine runs it between sparse layers and LayerNorms (no transposes), and its speedup.
+    var sparse_blocked_ms: Double? = nil
+    var blocked_speedup: Double? = nil
     /// Dense-equivalent rate of each: dense FLOPs / time.
     var dense_gflops: Double
     var sparse_effective_gflops: Double
@@ -103,7 +107,20 @@ struct KernelBenchmark {
                 prune(w, order, sparsity: s)
                 let layer = SparseLinear(weight: w, inFeatures: inF, outFeatures: outF, transposed: false, threads: threads)
                 let (sparse, avx2) = timeSparse { layer.run(n: tokens, x: x, y: y, epilogue: .identity, pool: pool) }
-                report(record(shape, s, "linear", dense, sparse, avx2, flops, 2 * Double(layer.matrix.nonzeros * tokens)))
+                var r = record(shape, s, "linear", dense, sparse, avx2, flops, 2 * Double(layer.matrix.nonzeros * tokens))
+                let blockedLayout = ActivationLayout.tokenBlocked(width: ActivationLayout.blockWidth)
+                let blockedLayer = SparseLinear(weight: w, inFeatures: inF, outFeatures: outF, transposed: false, threads: threads,
+                                                input: blockedLayout, output: blockedLayout)
+                // 64-byte aligned, as the engine's buffers are.
+                let arranged = blockedLayout.arrange(Array(UnsafeBufferPointer(start: x, count: tokens * inF)), tokens: tokens,
+                                                     features: inF, padding: 0)
+                let blockedX = AlignedFloats.allocate(arranged.count)
+                blockedX.initialize(from: arranged, count: arranged.count)
+                let blockedY = AlignedFloats.allocate(blockedLayout.storage(tokens: tokens, features: outF))
+                defer { blockedX.deallocate(); blockedY.deallocate() }
+                let blocked = time { blockedLayer.run(n: tokens, x: blockedX, y: blockedY, epilogue: .identity, pool: pool) }
+                (r.sparse_blocked_ms, r.blocked_speedup) = (blocked, dense / blocked)
+                report(r)
             }
         case .convolution(let g):
             let inCount = g.batch * g.inChannels * g.inHeight * g.inWidth
