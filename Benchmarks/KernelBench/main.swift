@@ -29,9 +29,12 @@ func median(_ body: () -> Void) -> Double {
     return samples.sorted()[samples.count / 2]
 }
 
+/// `kernel-bench T attention` runs only the attention section.
+let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
+
 print("threads \(threads)")
-print("shape                 M     K     N   openblas GF/s  packed GF/s  ratio   packed-avx2 GF/s")
-for (name, m, k, n) in shapes {
+if only == nil { print("shape                 M     K     N   openblas GF/s  packed GF/s  ratio   packed-avx2 GF/s") }
+for (name, m, k, n) in only == nil ? shapes : [] {
     let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
     for i in 0..<(m * k) { a[i] = Float(i % 7) - 3 }
@@ -94,8 +97,8 @@ func previousDepthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: U
     }
 }
 
-print("\ndepthwise (1 thread)          C    H    W  k  s   previous GMAC/s   now GMAC/s")
-for (name, c, h, k, s) in [("effnet blocks.0", 32, 112, 3, 1), ("effnet blocks.1", 96, 112, 3, 2), ("effnet blocks.2", 144, 56, 3, 1),
+if only == nil { print("\ndepthwise (1 thread)          C    H    W  k  s   previous GMAC/s   now GMAC/s") }
+for (name, c, h, k, s) in only != nil ? [] : [("effnet blocks.0", 32, 112, 3, 1), ("effnet blocks.1", 96, 112, 3, 2), ("effnet blocks.2", 144, 56, 3, 1),
                            ("effnet blocks.3", 144, 56, 5, 2), ("effnet blocks.4", 240, 28, 5, 1), ("effnet blocks.12", 672, 7, 5, 1)] {
     let g = ConvGeometry(batch: 8, inChannels: c, inHeight: h, inWidth: h, outChannels: c, kernelHeight: k, kernelWidth: k,
                          strideH: s, strideW: s, padTop: k / 2, padLeft: k / 2, padBottom: k / 2, padRight: k / 2,
@@ -119,7 +122,7 @@ for (name, c, h, k, s) in [("effnet blocks.0", 32, 112, 3, 1), ("effnet blocks.1
 
 // Sparse Linear epilogues (MiniLM's FFN at 8×128 tokens, 90% sparse): the product alone, with
 // bias, with bias + exact GELU; and GELU alone over the same output. Per instruction set.
-do {
+if only == nil {
     let (tokens, inF, outF) = (1024, 384, 1536)
     var state: UInt64 = 0x9E37_79B9
     func next() -> Float {
@@ -153,5 +156,42 @@ do {
         }
         print(isa.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
               + String(format: "%8.3f %8.3f %10.3f %12.3f", plain * 1e3, biased * 1e3, gelu * 1e3, alone * 1e3))
+    }
+}
+
+// Fused attention as pruned MiniLM runs it at 8×128 tokens: 12 heads of depth 32, a padding mask,
+// Q/K/V feature-major (sparse Linear outputs), the output token-blocked. GFLOP/s counts the two
+// products (4·B·H·Sq·Sk·D).
+do {
+    let (batch, heads, seq, depth) = (8, 12, 128, 32)
+    let tokens = batch * seq, width = heads * depth
+    var state: UInt64 = 0x51_7CC1
+    func next() -> Float {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 500
+    }
+    let fm = ActivationLayout.featureMajor(rowStride: ActivationLayout.paddedRowStride(tokens: tokens))
+    let out = ActivationLayout.tokenBlocked(width: 128)
+    let q = (0..<fm.storage(tokens: tokens, features: width)).map { _ in next() }
+    let k = (0..<q.count).map { _ in next() }, v = (0..<q.count).map { _ in next() }
+    let mask = (0..<(batch * seq)).map { $0 % seq < seq - 9 ? Float(0) : -10_000 }
+    var y = [Float](repeating: 0, count: out.storage(tokens: tokens, features: width))
+    let flops = 4.0 * Double(batch * heads * seq * seq * depth)
+    print("\nfused attention \(batch)x\(heads) \(seq)x\(seq)x\(depth), fm in, blocked out, \(threads) thread(s)")
+    print("isa      ms      GFLOP/s")
+    for isa in KernelInstructionSet.available {
+        let attention = FusedAttention(batch: batch, heads: heads, queryLength: seq, keyLength: seq, depth: depth,
+                                       scale: 1 / Float(depth).squareRoot(),
+                                       maskLayout: FusedAttention.MaskLayout(batchStride: seq, headStride: 0, rowStride: 0),
+                                       threads: threads, layouts: (fm, fm, fm, out))
+        let seconds = q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            mask.withUnsafeBufferPointer { mp in y.withUnsafeMutableBufferPointer { yp in
+                median {
+                    attention.run(q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, mask: mp.baseAddress!,
+                                  out: yp.baseAddress!, pool: pool, instructionSet: isa)
+                }
+            } }
+        } } }
+        print(isa.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "%7.3f %9.1f", seconds * 1e3, flops / seconds / 1e9))
     }
 }

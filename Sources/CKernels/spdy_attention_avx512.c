@@ -7,7 +7,7 @@
 #include "spdy_transpose.h"
 #include <string.h>
 
-#define ROWS 4
+#define ROWS 8
 
 static inline int64_t padded16(int64_t n) { return (n + 15) / 16 * 16; }
 
@@ -128,19 +128,25 @@ INLINE AVX512 void context(int rows, int nv, __mmask16 last, const float *p, int
     }
 }
 
-// All value columns for `rows` rows: 64 at a time, then 32, then a masked 16.
+// All value columns for `rows` (1, 4 or 8) rows: 64 at a time (four rows per pass), then 32
+// (eight rows per pass: sixteen FMA chains), then a masked 16.
 INLINE AVX512 void context_rows(int rows, const float *p, int64_t skp, const float *v, int64_t ldv, int64_t seq_k,
                                 int64_t depth, const float *inv, float *out, int64_t ldo) {
     int64_t c = 0;
-    for (; c + 64 <= depth; c += 64) context(rows, 4, 0xFFFF, p, skp, v + c, ldv, seq_k, inv, out + c, ldo);
+    for (; c + 64 <= depth; c += 64)
+        for (int r0 = 0; r0 < rows; r0 += 4)
+            context(rows - r0 < 4 ? rows - r0 : 4, 4, 0xFFFF, p + r0 * skp, skp, v + c, ldv, seq_k, inv + r0,
+                    out + r0 * ldo + c, ldo);
     if (c + 32 <= depth) { context(rows, 2, 0xFFFF, p, skp, v + c, ldv, seq_k, inv, out + c, ldo); c += 32; }
     for (; c < depth; c += 16) context(rows, 1, tail_mask(depth - c), p, skp, v + c, ldv, seq_k, inv, out + c, ldo);
 }
 
+// A block of `rows` (1, 4 or ROWS) query rows: scores four rows at a time, softmax, context.
 INLINE AVX512 void block(int rows, const float *q, int64_t q_ts, int64_t q_fs, const float *kt, int64_t skp, const float *v,
                          int64_t ldv, int64_t seq_k, int64_t depth, float scale, const float *mask, int64_t mask_ld,
                          float *out, int64_t ldo, float *s) {
-    scores(rows, q, q_ts, q_fs, kt, skp, depth, s);
+    for (int r0 = 0; r0 < rows; r0 += 4)
+        scores(rows - r0 < 4 ? rows - r0 : 4, q + r0 * q_ts, q_ts, q_fs, kt, skp, depth, s + r0 * skp);
     float inv[ROWS];
     for (int r = 0; r < rows; r++) inv[r] = softmax_row(s + r * skp, seq_k, scale, mask ? mask + r * mask_ld : 0);
     context_rows(rows, s, skp, v, ldv, seq_k, depth, inv, out, ldo);
@@ -173,6 +179,9 @@ AVX512 void spdy_attention_head_avx512(const float *q, int64_t q_ts, int64_t q_f
     int64_t i = 0;
     for (; i + ROWS <= seq_q; i += ROWS)
         block(ROWS, q + i * q_ts, q_ts, q_fs, kt, skp, v, ldv, seq_k, depth, scale, mask ? mask + i * mask_ld : 0, mask_ld,
+              o + i * ldo, ldo, s);
+    for (; i + 4 <= seq_q; i += 4)
+        block(4, q + i * q_ts, q_ts, q_fs, kt, skp, v, ldv, seq_k, depth, scale, mask ? mask + i * mask_ld : 0, mask_ld,
               o + i * ldo, ldo, s);
     for (; i < seq_q; i++)
         block(1, q + i * q_ts, q_ts, q_fs, kt, skp, v, ldv, seq_k, depth, scale, mask ? mask + i * mask_ld : 0, mask_ld,
