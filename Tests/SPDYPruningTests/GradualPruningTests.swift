@@ -127,7 +127,14 @@ struct GradualPruningTests {
         for name in dense.initializers.keys.sorted() {
             #expect(resumed.graph.initializers[name] == straight.graph.initializers[name], "\(name)")
         }
-        #expect(resumed.epochs.map(\.heldOutLoss) == straight.epochs.map(\.heldOutLoss))
+        // The held-out loss is an engine evaluation of those (equal) weights: kernel tests running
+        // concurrently in this process switch the process-wide instruction set and dense kernel
+        // (`KernelInstructionSet.active`, `DenseProductChoice.active`), which can change the
+        // summation order between the two evaluations (seen: 6e-9 relative).
+        for (a, b) in zip(resumed.epochs.map(\.heldOutLoss), straight.epochs.map(\.heldOutLoss)) {
+            let (x, y) = (try #require(a), try #require(b))
+            #expect(abs(x - y) <= 1e-6 * max(1, abs(y)), "held-out loss \(x) resumed, \(y) uninterrupted")
+        }
         #expect(resumed.epochs.map(\.trainLoss) == straight.epochs.map(\.trainLoss))
         // Other settings do not resume from this state.
         var other = settings
