@@ -29,25 +29,32 @@ extension PlanCompiler {
         reserve(value, .featureMajor(rowStride: ActivationLayout.paddedRowStride(tokens: tokens)), tokens: tokens, features: features)
     }
 
-    /// The layout a sparse Linear layer writes `value` ([tokens × features]) in: token-blocked
-    /// when every reader takes that, feature-major when every reader takes that, else token-major.
-    mutating func sparseLinearOutputLayout(_ value: String, tokens: Int, features: Int) -> ActivationLayout {
-        if feedsOnlyTokenBlockedReaders(value) {
+    /// The layout a Linear layer writes `value` ([tokens × features]) in: token-blocked when
+    /// every reader takes that (and the layer is sparse or reads blocks, or a reader is sparse),
+    /// feature-major when every reader takes that (sparse layers only), else token-major.
+    mutating func linearOutputLayout(_ value: String, tokens: Int, features: Int, sparse: Bool,
+                                     readsBlocks: Bool) -> ActivationLayout {
+        if feedsOnlyTokenBlockedReaders(value, producerUsesBlocks: sparse || readsBlocks) {
             return reserve(value, .tokenBlocked(width: ActivationLayout.blockWidth), tokens: tokens, features: features)
         }
-        if feedsOnlyFeatureMajorReaders(value) { return reserveFeatureMajor(value, tokens: tokens, features: features) }
+        if sparse && feedsOnlyFeatureMajorReaders(value) { return reserveFeatureMajor(value, tokens: tokens, features: features) }
         return .tokenMajor
     }
 
     /// Whether every reader of `value` takes it token-blocked (and nothing else can see it): a
-    /// sparse Linear layer reading it as its input, a LayerNorm step reading it as its input or
-    /// residual, or an `Add` folded into such a LayerNorm.
-    func feedsOnlyTokenBlockedReaders(_ value: String) -> Bool {
+    /// Linear layer (sparse or dense) reading it as its input, a LayerNorm step reading it as its
+    /// input or residual, or an `Add` folded into such a LayerNorm. Blocks pay off around sparse
+    /// layers only, so the producer must be a sparse Linear layer or itself read blocks, or a
+    /// reader must be a sparse Linear layer: a dense model keeps token-major activations (one
+    /// OpenBLAS product per layer), a mixed SPDY profile keeps its residual stream blocked across
+    /// the layers left dense.
+    func feedsOnlyTokenBlockedReaders(_ value: String, producerUsesBlocks: Bool) -> Bool {
         guard options.tokenBlocking, isPrivate(value), let users = consumers[value], !users.isEmpty else { return false }
-        return users.allSatisfy { user in
-            runsAsSparseLinear(user, reading: value) || layerNormReaders[value]?.contains(user) == true
+        let accepted = users.allSatisfy { user in
+            runsAsLinear(user, reading: value) != nil || layerNormReaders[value]?.contains(user) == true
                 || residualAddNodes.contains(user) || isFoldedAway(user)
         }
+        return accepted && (producerUsesBlocks || users.contains { runsAsLinear($0, reading: value) == true })
     }
 
     /// Whether `node` never runs because all its outputs are constants (a `Shape` of a value
@@ -58,12 +65,16 @@ extension PlanCompiler {
 
     /// Whether a MatMul node runs on the sparse Linear kernel reading `value` as its left operand
     /// (a constant 2-D weight the sparse policy accepts; `emitMatMul` always emits such a node).
-    func runsAsSparseLinear(_ index: Int, reading value: String) -> Bool {
+    func runsAsSparseLinear(_ index: Int, reading value: String) -> Bool { runsAsLinear(index, reading: value) == true }
+
+    /// For a MatMul node that `emitMatMul` runs as a Linear step reading `value` as its left
+    /// operand (a constant 2-D weight): whether it runs sparse; nil for any other node.
+    func runsAsLinear(_ index: Int, reading value: String) -> Bool? {
         let node = graph.nodes[index]
         guard node.opType == "MatMul", node.inputs.count == 2, node.inputs[0] == value, node.inputs[1] != value,
               type(value).shape.count >= 2, type(value).dataType == .float32,
               let w = constant(node.inputs[1]), w.rank == 2, w.dataType == .float32,
-              type(value).shape.last == w.shape[0] else { return false }
+              type(value).shape.last == w.shape[0] else { return nil }
         return options.sparseKernels.prefersSparse(density: Density.of(w.floats))
     }
 

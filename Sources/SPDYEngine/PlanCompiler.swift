@@ -463,7 +463,7 @@ struct PlanCompiler {
             }
             let (activation, final) = fuseActivation(after: out)
             if options.sparseKernels.prefersSparse(density: Density.of(w.floats)) {
-                let outputLayout = sparseLinearOutputLayout(final, tokens: m, features: n)
+                let outputLayout = linearOutputLayout(final, tokens: m, features: n, sparse: true, readsBlocks: false)
                 steps.append(SparseLinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, weightTransposed: false,
                                               weight: w.floats, bias: bias, activation: activation,
                                               input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!,
@@ -472,10 +472,14 @@ struct PlanCompiler {
                                               outputLayout: outputLayout))
                 return true
             }
-            precondition(layout(of: node.inputs[0]) == .tokenMajor, "feature-major or token-blocked input for a dense Linear")
+            let inputLayout = layout(of: node.inputs[0])
+            precondition(!inputLayout.isFeatureMajor, "feature-major input for a dense Linear")
+            let outputLayout = linearOutputLayout(final, tokens: m, features: n, sparse: false,
+                                                  readsBlocks: inputLayout.tokenBlockWidth != nil)
             steps.append(LinearStep(nodeName: node.name, m: m, n: n, k: k, alpha: 1, inputTransposed: false,
                                     weightTransposed: false, weight: w.floats, bias: bias, activation: activation,
-                                    input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!))
+                                    input: slot(for: node.inputs[0]).buffer!, output: slot(for: final).buffer!,
+                                    inputLayout: inputLayout, outputLayout: outputLayout, threads: options.threads))
             return true
         }
         let m = a.shape[a.shape.count - 2], k = a.shape[a.shape.count - 1], n = b.shape[b.shape.count - 1]

@@ -54,6 +54,38 @@ struct ModelReferenceTests {
     @Test("MiniLM exported by torch", arguments: [1, 2])
     func minilm(threads: Int) throws { _ = try check("minilm", threads: threads) }
 
+    /// A mixed profile, as SPDY produces: every third Linear layer left dense. The residual stream
+    /// stays token-blocked across the dense layers (one OpenBLAS product per block of tokens),
+    /// against the plain dense, unfused plan.
+    @Test("MiniLM with two thirds of its Linear layers pruned: dense layers read and write token blocks", arguments: [1, 2])
+    func mixedProfileMiniLM(threads: Int) throws {
+        let fixture = try ReferenceFixture("minilm")
+        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
+        let feeds = try fixture.inputs()
+        var index = 0
+        for node in graph.nodes where node.opType == "MatMul" {
+            guard let name = node.input(1), let w = graph.initializers[name], w.rank == 2 else { continue }
+            index += 1
+            if index % 3 == 0 { continue }
+            let threshold = w.floats.map(abs).sorted()[w.count * 9 / 10]
+            graph.initializers[name] = Tensor(shape: w.shape, floats: w.floats.map { abs($0) < threshold ? 0 : $0 })
+        }
+        let shapes = feeds.mapValues(\.shape)
+        let fast = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: threads))
+        let kernels = fast.stepDescriptions.map(\.kernel)
+        #expect(kernels.filter { $0.contains("sparse") }.count == 24)
+        #expect(kernels.contains { $0.contains("sgemm") && $0.contains("blocked-in") }, "\(kernels)")
+        #expect(kernels.contains { $0.contains("sgemm") && $0.contains("blocked-out") }, "\(kernels)")
+        let plain = try ExecutionPlan(graph: graph, inputShapes: shapes,
+                                      options: EngineOptions(threads: threads, fuse: false, sparseKernels: .never))
+        let got = try fast.run(feeds), want = try plain.run(feeds)
+        for (name, expected) in want {
+            let value = try #require(got[name])
+            let scale = max(maxAbs(expected), 1e-6)
+            #expect(maxAbsDifference(value, expected) <= Self.tolerance * scale, "\(name): \(maxAbsDifference(value, expected))")
+        }
+    }
+
     /// The pruned-model path (sparse Linear kernels, fused attention, residual LayerNorm; the
     /// residual stream, FFN hidden layer and attention output token-blocked, or with token
     /// blocking off feature-major between the FFN layers) against the plain dense, unfused plan,

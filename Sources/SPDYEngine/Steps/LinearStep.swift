@@ -3,6 +3,11 @@ import SPDYKernels
 /// A product with a constant weight: Y[M×N] = alpha · X[M×K] · W + bias, for Gemm and for
 /// MatMul with a constant right operand (leading dimensions of X flattened into M).
 /// W is kept as the model stores it: [K×N], or [N×K] when `weightTransposed` (Gemm transB).
+///
+/// In a transformer whose other layers run sparse (a mixed SPDY profile) X or Y may be
+/// token-blocked (`ActivationLayout`): then each block of tokens is one product
+/// Y_blockᵀ[N × w] = Wᵀ · X_blockᵀ[K × w] straight between the blocks, a token-major side staged
+/// through a per-thread transposed tile.
 final class LinearStep: SingleInputStep {
     let nodeName: String
     let m: Int, n: Int, k: Int
@@ -14,9 +19,22 @@ final class LinearStep: SingleInputStep {
     let bias: UnsafeMutablePointer<Float>?
     let activation: Activation
     let input: Int, output: Int
+    /// Layouts of X and Y: token-major, or token-blocked.
+    let inputLayout: ActivationLayout, outputLayout: ActivationLayout
+    /// Per thread: a staged X block and a staged Y block (token-blocked steps only).
+    let staging: ThreadScratch?
 
     init(nodeName: String, m: Int, n: Int, k: Int, alpha: Float, inputTransposed: Bool, weightTransposed: Bool,
-         weight: [Float], bias: [Float]?, activation: Activation, input: Int, output: Int) {
+         weight: [Float], bias: [Float]?, activation: Activation, input: Int, output: Int,
+         inputLayout: ActivationLayout = .tokenMajor, outputLayout: ActivationLayout = .tokenMajor, threads: Int = 1) {
+        precondition(!inputLayout.isFeatureMajor && !outputLayout.isFeatureMajor, "a dense Linear reads no feature-major value")
+        precondition(!inputTransposed || (inputLayout == .tokenMajor && outputLayout == .tokenMajor),
+                     "a transposed input is token-major")
+        self.inputLayout = inputLayout
+        self.outputLayout = outputLayout
+        let widths = [inputLayout.tokenBlockWidth, outputLayout.tokenBlockWidth].compactMap { $0 }
+        precondition(Set(widths).count <= 1, "token blocks of different widths")
+        staging = widths.first.map { ThreadScratch(floatsPerThread: (k + n) * $0, threads: threads) }
         self.nodeName = nodeName
         self.m = m; self.n = n; self.k = k
         self.alpha = alpha
@@ -34,11 +52,18 @@ final class LinearStep: SingleInputStep {
         bias?.deallocate()
     }
 
-    var kernel: String { "Linear \(k)->\(n) sgemm\(bias != nil ? "+bias" : "")\(activation)" }
+    var kernel: String {
+        "Linear \(k)->\(n) sgemm\(bias != nil ? "+bias" : "")\(activation)"
+            + (inputLayout.tag.isEmpty ? "" : " \(inputLayout.tag)-in") + (outputLayout.tag.isEmpty ? "" : " \(outputLayout.tag)-out")
+    }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let x = UnsafePointer(memory.pointer(input))
         let y = memory.pointer(output)
+        if let staging {
+            executeBlocked(x, y, staging, pool)
+            return
+        }
         GEMM.sgemm(pool: pool, transA: inputTransposed, transB: weightTransposed, m: m, n: n, k: k, alpha: alpha,
                    a: x, lda: inputTransposed ? m : k, b: weight, ldb: weightTransposed ? k : n, c: y, ldc: n)
         guard bias != nil || activation != .none else { return }
@@ -60,6 +85,55 @@ final class LinearStep: SingleInputStep {
                     for j in 0..<n { row[j] = act.apply(row[j]) }
                 }
             }
+        }
+    }
+}
+
+extension LinearStep {
+    /// One product per block of tokens between feature-major tiles (Y_blockᵀ = Wᵀ · X_blockᵀ);
+    /// blocks run in parallel with single-threaded OpenBLAS calls, or one after another with
+    /// each product split over the threads when there are fewer blocks than threads.
+    func executeBlocked(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ staging: ThreadScratch, _ pool: ThreadPool) {
+        let w = inputLayout.tokenBlockWidth ?? outputLayout.tokenBlockWidth!
+        let blocks = (m + w - 1) / w
+        let (m, n, k) = (self.m, self.n, self.k)
+        let (inputLayout, outputLayout) = (self.inputLayout, self.outputLayout)
+        let (b, act, alpha) = (bias.map { UnsafePointer($0) }, activation, alpha)
+        let (a, lda, transA) = (UnsafePointer(weight), weightTransposed ? k : n, !weightTransposed)
+        func block(_ index: Int, thread: Int, product: ThreadPool) {
+            let t0 = index * w, valid = min(w, m - t0)
+            let stagedX = staging[thread], stagedY = stagedX + k * w
+            var xb: UnsafePointer<Float>
+            if inputLayout == .tokenMajor {
+                Transpose.block(x + t0 * k, ld: k, rows: valid, columns: k, into: stagedX, ld: w)
+                xb = UnsafePointer(stagedX)
+            } else {
+                xb = x + inputLayout.offset(token: t0, feature: 0, features: k)
+            }
+            let yb = outputLayout == .tokenMajor ? stagedY : y + outputLayout.offset(token: t0, feature: 0, features: n)
+            GEMM.sgemm(pool: product, transA: transA, m: n, n: w, k: k, alpha: alpha, a: a, lda: lda, b: xb, ldb: w, c: yb, ldc: w)
+            if b != nil || act != .none {
+                for feature in 0..<n {
+                    let row = yb + feature * w, bias = b?[feature] ?? 0
+                    if let (lo, hi) = act.clampBounds {
+                        VectorMath.addScalar(row, bias, row, count: w, lo: lo, hi: hi)
+                    } else {  // GELU, the one activation that is not a clamp
+                        if bias != 0 { VectorMath.addScalar(row, bias, row, count: w) }
+                        VectorMath.gelu(row, row, count: w)
+                    }
+                }
+            }
+            if outputLayout == .tokenMajor {
+                Transpose.block(yb, ld: w, rows: n, columns: valid, into: y + t0 * n, ld: n)
+            }
+        }
+        if blocks >= pool.threads {
+            let serial = ThreadPool(threads: 1)
+            pool.parallelChunks(blocks) { thread, range in
+                for index in range { block(index, thread: thread, product: serial) }
+            }
+        } else {
+            for index in 0..<blocks { block(index, thread: 0, product: pool) }
         }
     }
 }
