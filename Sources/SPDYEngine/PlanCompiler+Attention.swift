@@ -45,8 +45,8 @@ extension PlanCompiler {
         var out = ActivationLayout.tokenMajor
         if attentionOutputFeedsOnlySparseLinear(f) {
             let (tokens, features) = (f.batch * f.queries, f.heads * f.depth)
-            out = options.tokenBlocking && ActivationLayout.blockWidth % f.queries == 0
-                ? reserve(f.output, .tokenBlocked(width: ActivationLayout.blockWidth), tokens: tokens, features: features)
+            out = options.tokenBlocking && blockWidth % f.queries == 0
+                ? reserve(f.output, .tokenBlocked(width: blockWidth), tokens: tokens, features: features)
                 : reserveFeatureMajor(f.output, tokens: tokens, features: features)
         }
         let attention = FusedAttention(batch: f.batch, heads: f.heads, queryLength: f.queries, keyLength: f.keys,

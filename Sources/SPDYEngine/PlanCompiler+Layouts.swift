@@ -35,7 +35,7 @@ extension PlanCompiler {
     mutating func linearOutputLayout(_ value: String, tokens: Int, features: Int, sparse: Bool,
                                      readsBlocks: Bool) -> ActivationLayout {
         if feedsOnlyTokenBlockedReaders(value, producerUsesBlocks: sparse || readsBlocks) {
-            return reserve(value, .tokenBlocked(width: ActivationLayout.blockWidth), tokens: tokens, features: features)
+            return reserve(value, .tokenBlocked(width: blockWidth), tokens: tokens, features: features)
         }
         if sparse && feedsOnlyFeatureMajorReaders(value) { return reserveFeatureMajor(value, tokens: tokens, features: features) }
         return .tokenMajor

@@ -118,7 +118,7 @@ extension PlanCompiler {
         let (x, r) = (operands?.a ?? input, operands?.b)
         let readsBlocks = layout(of: x).tokenBlockWidth != nil || r.map { layout(of: $0).tokenBlockWidth != nil } == true
         let outputLayout = feedsOnlyTokenBlockedReaders(output, producerUsesBlocks: readsBlocks)
-            ? reserve(output, .tokenBlocked(width: ActivationLayout.blockWidth), tokens: rows, features: width) : .tokenMajor
+            ? reserve(output, .tokenBlocked(width: blockWidth), tokens: rows, features: width) : .tokenMajor
         steps.append(LayerNormStep(nodeName: nodeName, rows: rows, width: width, epsilon: epsilon, scale: scale, bias: bias,
                                    input: slot(for: x).buffer!, residual: r.map { slot(for: $0).buffer! },
                                    output: slot(for: output).buffer!,

@@ -29,6 +29,10 @@ struct PlanCompiler {
     var fused: Set<Int> = []
     let consumers: [String: [Int]]
     let graphOutputs: Set<String>
+    /// The token block width of every token-blocked value in this plan, read once: tests switch
+    /// the process-wide instruction set (on which the default width depends) while other plans
+    /// compile, and one plan's blocks must all have the same width.
+    let blockWidth = ActivationLayout.blockWidth
     var workspace: UnsafeMutablePointer<Float>? = nil
     var workspaceSize = 0
     private var pendingWorkspace: [(index: Int, size: Int)] = []
