@@ -105,8 +105,10 @@ struct KernelBenchmark {
             let order = magnitudeOrder(w, count: inF * outF)
             for s in sparsities {
                 prune(w, order, sparsity: s)
-                let layer = SparseLinear(weight: w, inFeatures: inF, outFeatures: outF, transposed: false, threads: threads)
-                let (sparse, avx2) = timeSparse { layer.run(n: tokens, x: x, y: y, epilogue: .identity, pool: pool) }
+                let make = { SparseLinear(weight: w, inFeatures: inF, outFeatures: outF, transposed: false, threads: self.threads) }
+                let layer = make(), narrow = avx2Variant(make)
+                let (sparse, avx2) = timeSparse({ layer.run(n: tokens, x: x, y: y, epilogue: .identity, pool: pool) },
+                                                narrow.map { l in { l.run(n: tokens, x: x, y: y, epilogue: .identity, pool: pool) } })
                 var r = record(shape, s, "linear", dense, sparse, avx2, flops, 2 * Double(layer.matrix.nonzeros * tokens))
                 let blockedLayout = ActivationLayout.tokenBlocked(width: ActivationLayout.blockWidth)
                 let blockedLayer = SparseLinear(weight: w, inFeatures: inF, outFeatures: outF, transposed: false, threads: threads,
@@ -148,8 +150,10 @@ struct KernelBenchmark {
             let order = magnitudeOrder(w, count: g.outChannels * g.patchSize)
             for s in sparsities {
                 prune(w, order, sparsity: s)
-                let conv = SparseConvolution(geometry: g, weight: w, threads: threads)
-                let (sparse, avx2) = timeSparse { conv.run(input: x, output: y, epilogue: .identity, pool: pool) }
+                let make = { SparseConvolution(geometry: g, weight: w, threads: self.threads) }
+                let conv = make(), narrow = avx2Variant(make)
+                let (sparse, avx2) = timeSparse({ conv.run(input: x, output: y, epilogue: .identity, pool: pool) },
+                                                narrow.map { c in { c.run(input: x, output: y, epilogue: .identity, pool: pool) } })
                 report(record(shape, s, conv.methodDescription, dense, sparse, avx2, flops, 2 * Double(conv.nonzeros * g.batch * plane)))
             }
         }
@@ -164,17 +168,19 @@ struct KernelBenchmark {
                           sparse_nonzero_gflops: usefulFlops / sparse / 1e6)
     }
 
-    /// Median milliseconds of the sparse kernel with the default instruction set and, when that
-    /// is not AVX2, forced to AVX2 (alternated, same data).
-    private func timeSparse(_ body: () -> Void) -> (Double, Double?) {
-        let chosen = SparseMatrix.instructionSet
-        guard chosen != .avx2 else { return (time(body), nil) }
+    /// The same kernel built for AVX2, when the default instruction set is wider (nil otherwise).
+    private func avx2Variant<T>(_ make: () -> T) -> T? {
+        KernelInstructionSet.active == .avx2 ? nil : KernelInstructionSet.$override.withValue(.avx2) { make() }
+    }
+
+    /// Median milliseconds of the sparse kernel built with the default instruction set and, when
+    /// given, of its AVX2 build (alternated, same data).
+    private func timeSparse(_ body: () -> Void, _ avx2Body: (() -> Void)?) -> (Double, Double?) {
+        guard let avx2Body else { return (time(body), nil) }
         var wide: [Double] = [], narrow: [Double] = []
         for _ in 0..<3 {
             wide.append(time(body))
-            SparseMatrix.instructionSet = .avx2
-            narrow.append(time(body))
-            SparseMatrix.instructionSet = chosen
+            narrow.append(time(avx2Body))
         }
         return (LatencyStatistics(samples: wide).median, LatencyStatistics(samples: narrow).median)
     }

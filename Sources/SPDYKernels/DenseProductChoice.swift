@@ -16,8 +16,17 @@ public enum DenseProductChoice: String, Sendable {
     /// OpenBLAS core names whose sgemm kernels are AVX-512.
     static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
 
-    /// The choice for plans compiled from now on (tests switch it to cover both kernels).
-    nonisolated(unsafe) public static var active: DenseProductChoice = detected
+    /// The kernel dense convolutions built now use: the task's `override` if there is one, else
+    /// the process-wide choice (`detected` unless switched).
+    public static var active: DenseProductChoice {
+        get { override ?? processWide }
+        set { processWide = newValue }
+    }
+
+    nonisolated(unsafe) static var processWide: DenseProductChoice = detected
+
+    /// A choice for the current task only (tests).
+    @TaskLocal public static var override: DenseProductChoice? = nil
 
     /// The choice this process's OpenBLAS and environment make.
     public static let detected: DenseProductChoice = {

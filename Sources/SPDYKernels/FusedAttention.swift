@@ -40,6 +40,8 @@ public final class FusedAttention: @unchecked Sendable {
     public let maskLayout: MaskLayout?
     /// Layouts of Q, K, V and the output.
     public let layouts: (q: ActivationLayout, k: ActivationLayout, v: ActivationLayout, out: ActivationLayout)
+    /// The kernel's instruction set, `KernelInstructionSet.active` when the step was built.
+    public let kernelInstructionSet: KernelInstructionSet
     let scratch: ThreadScratch
 
     public init(batch: Int, heads: Int, queryLength: Int, keyLength: Int, depth: Int, scale: Float,
@@ -51,6 +53,7 @@ public final class FusedAttention: @unchecked Sendable {
         self.scale = scale
         self.maskLayout = maskLayout
         self.layouts = layouts
+        kernelInstructionSet = .active
         scratch = ThreadScratch(floatsPerThread: Int(spdy_attention_scratch(Int64(queryLength), Int64(keyLength), Int64(depth))),
                                 threads: threads)
     }
@@ -80,16 +83,16 @@ public final class FusedAttention: @unchecked Sendable {
 
     /// Runs every head: q and out are [batch·queryLength × heads·depth], k and v
     /// [batch·keyLength × heads·depth] (or their transposes, as `layouts` says); `mask` is nil
-    /// exactly when `maskLayout` is. `instructionSet` defaults to the process-wide one.
+    /// exactly when `maskLayout` is. `instructionSet` defaults to the one the step was built with.
     public func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
                     out: UnsafeMutablePointer<Float>, pool: ThreadPool,
-                    instructionSet: KernelInstructionSet = .active) {
+                    instructionSet: KernelInstructionSet? = nil) {
         precondition((mask == nil) == (maskLayout == nil), "mask and mask layout go together")
         let items = batch * heads
         guard items > 0, queryLength > 0 else { return }
         // Fewer heads than threads: split query rows too, in blocks of at least four rows.
         let blocks = items >= 2 * pool.threads ? 1 : min(max(1, queryLength / 4), (2 * pool.threads + items - 1) / items)
-        let width = heads * depth, avx512 = instructionSet == .avx512
+        let width = heads * depth, avx512 = (instructionSet ?? kernelInstructionSet) == .avx512
         let qv = HeadView(layout: layouts.q, tokens: queryLength, features: width, depth: depth)
         let kv = HeadView(layout: layouts.k, tokens: keyLength, features: width, depth: depth)
         let vv = HeadView(layout: layouts.v, tokens: keyLength, features: width, depth: depth)

@@ -14,9 +14,20 @@ public enum KernelInstructionSet: String, Sendable, CaseIterable {
         return available.contains(.avx512) ? .avx512 : .avx2
     }()
 
-    /// The instruction set the kernels use (process-wide): `detected` unless a benchmark or test
-    /// switches it to compare both. Set it before running plans, not while they run.
-    nonisolated(unsafe) public static var active: KernelInstructionSet = .detected
+    /// The instruction set kernels built now use: the task's `override` if there is one, else
+    /// the process-wide choice (`detected` unless a benchmark switches it). Kernels capture it
+    /// when they are built (`SparseMatrix`, `PackedMatrix`, `FusedAttention`), so a plan keeps
+    /// its instruction set whatever is switched later, and on every thread it runs on.
+    public static var active: KernelInstructionSet {
+        get { override ?? processWide }
+        set { processWide = newValue }
+    }
+
+    nonisolated(unsafe) static var processWide: KernelInstructionSet = .detected
+
+    /// A choice for the current task only (`KernelInstructionSet.$override.withValue(.avx2) { … }`):
+    /// how tests build kernels with each instruction set while other tests run in the process.
+    @TaskLocal public static var override: KernelInstructionSet? = nil
 
     /// The instruction sets this CPU can run the kernels with.
     public static let available: [KernelInstructionSet] = spdy_cpu_has_avx512() == 1 ? [.avx2, .avx512] : [.avx2]

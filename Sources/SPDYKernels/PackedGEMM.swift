@@ -17,6 +17,8 @@ public struct PackedMatrix: @unchecked Sendable {
     /// Panels of `mr` rows, each stored k-major: panel[p][k][r]; padded rows are zero.
     let storage: UnsafeMutablePointer<Float>
     let panels: Int
+    /// The micro-kernel's instruction set, `KernelInstructionSet.active` when the matrix was packed.
+    public let kernelInstructionSet: KernelInstructionSet
 
     /// Packs `a` ([rows × depth], row-major, leading dimension `lda`) into storage it owns.
     public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int) {
@@ -32,6 +34,7 @@ public struct PackedMatrix: @unchecked Sendable {
     public init(rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int, storage: UnsafeMutablePointer<Float>) {
         self.rows = rows
         self.depth = depth
+        kernelInstructionSet = .active
         panels = (rows + Self.mr - 1) / Self.mr
         self.storage = storage
         if rows % Self.mr != 0 {  // zero the padded rows of the last panel
@@ -72,9 +75,9 @@ public struct PackedMatrix: @unchecked Sendable {
     /// with few row panels, its column panels).
     public func multiply(n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                          scratch: UnsafeMutablePointer<Float>, pool: ThreadPool, epilogue: KernelEpilogue = .identity,
-                         instructionSet: KernelInstructionSet = .active) {
+                         instructionSet: KernelInstructionSet? = nil) {
         let chunk = chunkColumns, depth = self.depth, perThread = scratchPerThread
-        let avx512 = instructionSet == .avx512
+        let avx512 = (instructionSet ?? kernelInstructionSet) == .avx512
         // Split by rows only when A is tall: then every thread packs the whole chunk of B, which
         // costs about 16 · threads / rows of the multiply (~1 cycle per packed value against
         // 16 multiply-adds per cycle); for shorter A, threads take column panels instead.

@@ -15,9 +15,10 @@ import Foundation
 extension SparseMatrix {
     public typealias Vector = SIMD8<Float>
 
-    /// The instruction set of the sparse kernels: AVX-512F where the CPU has it (16 columns per
-    /// vector, masked tails), AVX2/FMA otherwise. `SPDY_SPARSE_ISA=avx2` forces AVX2; benchmarks
-    /// switch it to compare both in one run. Set it before running plans, not while they run.
+    /// The instruction set of sparse kernels built now: AVX-512F where the CPU has it (16 columns
+    /// per vector, masked tails), AVX2/FMA otherwise. `SPDY_SPARSE_ISA=avx2` forces AVX2;
+    /// benchmarks switch it to compare both in one run (`KernelInstructionSet.active`). A matrix
+    /// keeps the one it was built with (`kernelInstructionSet`).
     public static var instructionSet: KernelInstructionSet {
         get { KernelInstructionSet.active }
         set { KernelInstructionSet.active = newValue }
@@ -29,7 +30,7 @@ extension SparseMatrix {
     public func multiplyTile(rows: Range<Int>, x: UnsafePointer<Float>, width: Int,
                              y: UnsafeMutablePointer<Float>, ldy: Int, epilogue: KernelEpilogue) {
         guard width > 0 else { return }
-        if Self.instructionSet == .avx512 {
+        if kernelInstructionSet == .avx512 {
             multiplyTileAVX512(rows: rows, x: x, width: width, y: y, ldy: ldy, epilogue: epilogue)
             return
         }

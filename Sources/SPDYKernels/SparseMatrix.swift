@@ -18,6 +18,8 @@ public struct SparseMatrix: @unchecked Sendable {
     /// Row r's entries are `entries[rowStart[r] ..< rowStart[r + 1]]`, in increasing column order.
     let rowStart: UnsafeMutablePointer<Int>
     let entries: UnsafeMutablePointer<Entry>
+    /// The kernel's instruction set, `KernelInstructionSet.active` when the matrix was built.
+    public let kernelInstructionSet: KernelInstructionSet
 
     /// Compresses `a` ([rows × depth], row-major, leading dimension `lda`), keeping entries that
     /// are not zero; column k of A multiplies X at element offset `columnOffsets[k]`.
@@ -26,6 +28,7 @@ public struct SparseMatrix: @unchecked Sendable {
         precondition(columnOffsets.allSatisfy { $0 >= 0 && $0 <= Int(Int32.max) }, "offsets must fit in Int32")
         self.rows = rows
         self.depth = depth
+        kernelInstructionSet = .active
         var count = 0
         for r in 0..<rows { for k in 0..<depth where a[r * lda + k] != 0 { count += 1 } }
         nonzeros = count

@@ -8,8 +8,8 @@ import SPDYTensor
 /// the shortcut before its ReLU, on every path that stores convolution outputs: dense (per image,
 /// images grouped into one product, one image split over threads, blocked im2col; packed kernel
 /// and OpenBLAS) and sparse (pointwise, direct, strided), against the reference interpreter.
-/// Serialized: the instruction set and the dense kernel are process-wide settings.
-@Suite("Residual Add fused into convolutions", .serialized)
+/// The instruction set and the dense kernel are chosen for the test's task only (`$override`).
+@Suite("Residual Add fused into convolutions")
 struct ResidualFusionTests {
     struct Case: CustomStringConvertible, Sendable {
         var kernel: Int, stride: Int, pad: Int, size: Int, batch: Int, sparse: Bool, inChannels = 12
@@ -58,17 +58,18 @@ struct ResidualFusionTests {
         let feeds = ["x": Tensor(shape: input, floats: generator.values(input.reduce(1, *))),
                      "shortcut": Tensor(shape: output, floats: generator.values(output.reduce(1, *)))]
         let want = try #require(try ReferenceInterpreter.run(graph, feeds: feeds)["y"])
-        let saved = (KernelInstructionSet.active, DenseProductChoice.active)
-        defer { (KernelInstructionSet.active, DenseProductChoice.active) = saved }
         // Dense products on both kernels (the process's OpenBLAS decides which plans get).
         let variants = KernelInstructionSet.available.flatMap { isa in
             [DenseProductChoice.packed, .openblas].map { (isa, $0) }
         }
         for threads in [1, 2] {
             for (isa, product) in variants {
-                KernelInstructionSet.active = isa
-                DenseProductChoice.active = product
-                let plan = try ExecutionPlan(graph: graph, options: EngineOptions(threads: threads))
+                // For this task only: the plan keeps the kernels it was built with.
+                let plan = try KernelInstructionSet.$override.withValue(isa) {
+                    try DenseProductChoice.$override.withValue(product) {
+                        try ExecutionPlan(graph: graph, options: EngineOptions(threads: threads))
+                    }
+                }
                 let kernels = plan.stepDescriptions.map(\.kernel)
                 #expect(kernels.count == 1 && kernels[0].contains("+residual+Relu"), "\(c): \(kernels)")
                 #expect(kernels[0].contains("sparse") == c.sparse, "\(c): \(kernels)")

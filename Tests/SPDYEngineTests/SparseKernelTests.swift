@@ -2,15 +2,13 @@ import Testing
 import SPDYKernels
 
 /// The sparse kernels against their reference twins across the verifier's sweep, with every
-/// instruction set this CPU runs (AVX2, and AVX-512F where present). Serialized: the
-/// instruction set is process-wide.
-@Suite(.serialized) struct SparseKernelTests {
+/// instruction set this CPU runs (AVX2, and AVX-512F where present), chosen for the test's task
+/// only (`KernelInstructionSet.$override`), so tests running meanwhile keep theirs.
+@Suite struct SparseKernelTests {
     @Test(arguments: [1, 2], KernelInstructionSet.available)
     func everyKernelEqualsItsTwin(threads: Int, instructionSet: KernelInstructionSet) {
-        let saved = SparseMatrix.instructionSet
-        SparseMatrix.instructionSet = instructionSet
-        defer { SparseMatrix.instructionSet = saved }
-        let cases = SparseVerifier.run(threads: threads)
+        // For this task only: kernels built here keep it, other tests running meanwhile are unaffected.
+        let cases = KernelInstructionSet.$override.withValue(instructionSet) { SparseVerifier.run(threads: threads) }
         #expect(cases.count == (SparseVerifier.linearShapes.count + SparseVerifier.convolutionShapes.count)
             * SparseVerifier.sparsities.count)
         for c in cases where !c.passed {
