@@ -28,11 +28,8 @@ public struct EngineOptions: Sendable {
         self.tokenBlocking = tokenBlocking
     }
 
-    /// On unless the environment sets `SPDY_TOKEN_BLOCKING=0`.
-    public static var tokenBlockingDefault: Bool {
-        guard let v = getenv("SPDY_TOKEN_BLOCKING") else { return true }
-        return String(cString: v) != "0"
-    }
+    /// On unless the environment sets `SPDY_TOKEN_BLOCKING=0` (read once).
+    public static let tokenBlockingDefault: Bool = getenv("SPDY_TOKEN_BLOCKING").map { String(cString: $0) != "0" } ?? true
 }
 
 /// How the plan compiler chooses between the dense (OpenBLAS / packed) and the sparse kernel for

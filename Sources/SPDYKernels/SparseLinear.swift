@@ -77,27 +77,18 @@ public final class SparseLinear: @unchecked Sendable {
                 // tile in place, rows a padded row stride apart, made the kernel slower than the
                 // copies cost: pruned MiniLM 41–53 ms in place against 39–44 ms packed.)
                 let tileX: UnsafePointer<Float>
-                switch input {
-                case .tokenBlocked(let ld):
-                    let block = x + input.offset(token: t0, feature: 0, features: k)
-                    if self.readsInPlace {
-                        tileX = block
-                    } else {
-                        if packedTile != tile {
-                            for f in 0..<k { (packed + f * tw).update(from: block + f * ld, count: w) }
-                            packedTile = tile
+                if self.readsInPlace {
+                    tileX = x + input.offset(token: t0, feature: 0, features: k)
+                } else {
+                    if packedTile != tile {
+                        switch input {
+                        case .tokenMajor:
+                            Transpose.block(x + t0 * k, ld: k, rows: valid, columns: k, into: packed, ld: tw)
+                        case .featureMajor(let ld), .tokenBlocked(let ld):
+                            // Rows `ld` apart from the tile's first token: copied row by row.
+                            let first = x + input.offset(token: t0, feature: 0, features: k)
+                            for f in 0..<k { (packed + f * tw).update(from: first + f * ld, count: valid) }
                         }
-                        tileX = UnsafePointer(packed)
-                    }
-                case .tokenMajor:
-                    if packedTile != tile {
-                        Transpose.block(x + t0 * k, ld: k, rows: valid, columns: k, into: packed, ld: tw)
-                        packedTile = tile
-                    }
-                    tileX = UnsafePointer(packed)
-                case .featureMajor(let ld):
-                    if packedTile != tile {
-                        for f in 0..<k { (packed + f * tw).update(from: x + f * ld + t0, count: valid) }
                         packedTile = tile
                     }
                     tileX = UnsafePointer(packed)

@@ -65,8 +65,8 @@ struct FusedAttentionTests {
 
     /// An operand's layout in a kernel test: feature-major with row stride tokens + 5, or
     /// token-blocked with two sequences per block (so a batch item's block offset is not linear).
-    enum Arrangement: CustomStringConvertible {
-        case tokenMajor, featureMajor, blocked
+    enum Arrangement: String, CustomStringConvertible {
+        case tokenMajor = "tm", featureMajor = "fm", blocked
         func layout(tokens: Int, sequence: Int) -> ActivationLayout {
             switch self {
             case .tokenMajor: return .tokenMajor
@@ -74,7 +74,7 @@ struct FusedAttentionTests {
             case .blocked: return .tokenBlocked(width: 2 * sequence)
             }
         }
-        var description: String { ["tm", "fm", "blocked"][[Self.tokenMajor, .featureMajor, .blocked].firstIndex(of: self)!] }
+        var description: String { rawValue }
     }
 
     /// Layouts of Q, K, V and the output.

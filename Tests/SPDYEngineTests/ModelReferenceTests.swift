@@ -62,17 +62,7 @@ struct ModelReferenceTests {
     @Test("MiniLM with some Linear layers left dense: dense layers read and write token blocks",
           arguments: [1, 2], [3, 5])
     func mixedProfileMiniLM(threads: Int, denseEvery: Int) throws {
-        let fixture = try ReferenceFixture("minilm")
-        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
-        let feeds = try fixture.inputs()
-        var index = 0
-        for node in graph.nodes where node.opType == "MatMul" {
-            guard let name = node.input(1), let w = graph.initializers[name], w.rank == 2 else { continue }
-            index += 1
-            if index % denseEvery == 0 { continue }
-            let threshold = w.floats.map(abs).sorted()[w.count * 9 / 10]
-            graph.initializers[name] = Tensor(shape: w.shape, floats: w.floats.map { abs($0) < threshold ? 0 : $0 })
-        }
+        let (graph, feeds) = try Self.prunedMiniLM { index in index % denseEvery != 0 }
         let shapes = feeds.mapValues(\.shape)
         let fast = try ExecutionPlan(graph: graph, inputShapes: shapes, options: EngineOptions(threads: threads))
         let kernels = fast.stepDescriptions.map(\.kernel)
@@ -82,14 +72,7 @@ struct ModelReferenceTests {
         if denseEvery == 5 {
             #expect(kernels.contains { $0.contains("sgemm+bias+GELU blocked-in blocked-out") }, "\(kernels)")
         }
-        let plain = try ExecutionPlan(graph: graph, inputShapes: shapes,
-                                      options: EngineOptions(threads: threads, fuse: false, sparseKernels: .never))
-        let got = try fast.run(feeds), want = try plain.run(feeds)
-        for (name, expected) in want {
-            let value = try #require(got[name])
-            let scale = max(maxAbs(expected), 1e-6)
-            #expect(maxAbsDifference(value, expected) <= Self.tolerance * scale, "\(name): \(maxAbsDifference(value, expected))")
-        }
+        try Self.expectEqualsUnfusedDensePlan(fast, graph: graph, feeds: feeds, threads: threads)
     }
 
     /// The pruned-model path (sparse Linear kernels, fused attention, residual LayerNorm; the
@@ -99,14 +82,7 @@ struct ModelReferenceTests {
     @Test("MiniLM with 90% of each Linear weight pruned: fused sparse plan equals the dense unfused plan",
           arguments: [1, 2], [true, false])
     func prunedMiniLM(threads: Int, tokenBlocking: Bool) throws {
-        let fixture = try ReferenceFixture("minilm")
-        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
-        let feeds = try fixture.inputs()
-        for node in graph.nodes where node.opType == "MatMul" {
-            guard let name = node.input(1), let w = graph.initializers[name], w.rank == 2 else { continue }
-            let threshold = w.floats.map(abs).sorted()[w.count * 9 / 10]
-            graph.initializers[name] = Tensor(shape: w.shape, floats: w.floats.map { abs($0) < threshold ? 0 : $0 })
-        }
+        let (graph, feeds) = try Self.prunedMiniLM { _ in true }
         let shapes = feeds.mapValues(\.shape)
         let fast = try ExecutionPlan(graph: graph, inputShapes: shapes,
                                      options: EngineOptions(threads: threads, tokenBlocking: tokenBlocking))
@@ -126,7 +102,29 @@ struct ModelReferenceTests {
             #expect(!kernels.contains { $0.contains("blocked") })
         }
         #expect(kernels.contains { $0.hasPrefix("Attention fused") })
-        let plain = try ExecutionPlan(graph: graph, inputShapes: shapes,
+        try Self.expectEqualsUnfusedDensePlan(fast, graph: graph, feeds: feeds, threads: threads)
+    }
+
+    /// The MiniLM fixture with 90% of the weights of the MatMul layers `prune` selects
+    /// (1-based, in graph order) zeroed by magnitude, and its inputs.
+    static func prunedMiniLM(_ prune: (Int) -> Bool) throws -> (Graph, [String: Tensor]) {
+        let fixture = try ReferenceFixture("minilm")
+        var graph = try ONNXModel.load(contentsOf: fixture.modelURL)
+        var index = 0
+        for node in graph.nodes where node.opType == "MatMul" {
+            guard let name = node.input(1), let w = graph.initializers[name], w.rank == 2 else { continue }
+            index += 1
+            guard prune(index) else { continue }
+            let threshold = w.floats.map(abs).sorted()[w.count * 9 / 10]
+            graph.initializers[name] = Tensor(shape: w.shape, floats: w.floats.map { abs($0) < threshold ? 0 : $0 })
+        }
+        return (graph, try fixture.inputs())
+    }
+
+    /// `fast`'s outputs equal those of the plain dense, unfused plan of `graph` (which the
+    /// MiniLM test holds to ONNX Runtime).
+    static func expectEqualsUnfusedDensePlan(_ fast: ExecutionPlan, graph: Graph, feeds: [String: Tensor], threads: Int) throws {
+        let plain = try ExecutionPlan(graph: graph, inputShapes: feeds.mapValues(\.shape),
                                       options: EngineOptions(threads: threads, fuse: false, sparseKernels: .never))
         let got = try fast.run(feeds), want = try plain.run(feeds)
         for (name, expected) in want {
