@@ -1,0 +1,200 @@
+// Direct dense convolution over channel-blocked (NCHW16c) tensors in AVX-512F, after the NCHWc
+// convolutions of ONNX Runtime's MLAS: no im2col, no packing of activations, and the bias,
+// residual and clamp applied as the results leave the registers.
+//
+// A micro-tile is up to four 16-channel output blocks × six output positions: 24 accumulators.
+// Per input channel it loads the four blocks' weights (one 256-byte line group, the packing
+// interleaves them) and broadcasts the channel's value at each of the six positions. Positions
+// are counted over the whole batch, so a tile may span rows and images: small planes (7 × 7)
+// still fill whole tiles. A tap that falls into the padding reads a block of zeros instead.
+#include "spdy_conv_avx512.h"
+
+#include <string.h>
+
+#define BLOCK SPDY_CHANNEL_BLOCK
+#define GROUP SPDY_CONV_BLOCKS_PER_GROUP
+#define TILE SPDY_CONV_TILE_POSITIONS
+
+/// Input channels per tap: a whole block when the input is blocked, else one channel.
+static inline int64_t channels_per_tap(const spdy_direct_conv *c) { return c->input_blocked ? BLOCK : 1; }
+
+int64_t spdy_direct_conv_packed_size(const spdy_direct_conv *c) {
+    const int64_t blocks = c->out_channels / BLOCK;
+    return blocks * BLOCK * c->in_channels * c->kernel_h * c->kernel_w;
+}
+
+void spdy_direct_conv_pack(const spdy_direct_conv *c, const float *weights, float *packed) {
+    const int64_t blocks = c->out_channels / BLOCK, per_tap = channels_per_tap(c);
+    const int64_t kh = c->kernel_h, kw = c->kernel_w, cin = c->in_channels, taps = cin / per_tap * kh * kw;
+    for (int64_t first = 0; first < blocks; first += GROUP) {
+        const int64_t count = blocks - first < GROUP ? blocks - first : GROUP;
+        float *dst = packed + first * BLOCK * cin * kh * kw;
+        for (int64_t t = 0; t < taps; t++) {
+            const int64_t cg = t / (kh * kw), y = t / kw % kh, x = t % kw;
+            for (int64_t g = 0; g < per_tap; g++) {
+                const int64_t i = cg * per_tap + g;
+                for (int64_t ob = 0; ob < count; ob++) {
+                    for (int64_t lane = 0; lane < BLOCK; lane++) {
+                        const int64_t o = (first + ob) * BLOCK + lane;
+                        *dst++ = weights[((o * cin + i) * kh + y) * kw + x];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void spdy_nchw_to_blocked(const float *x, float *y, int64_t images, int64_t channels, int64_t plane) {
+    for (int64_t n = 0; n < images; n++) {
+        for (int64_t b = 0; b < channels / BLOCK; b++) {
+            const float *src = x + (n * channels + b * BLOCK) * plane;
+            float *dst = y + (n * channels + b * BLOCK) * plane;
+            for (int64_t p = 0; p < plane; p++) {
+                for (int64_t lane = 0; lane < BLOCK; lane++) dst[p * BLOCK + lane] = src[lane * plane + p];
+            }
+        }
+    }
+}
+
+void spdy_blocked_to_nchw(const float *x, float *y, int64_t images, int64_t channels, int64_t plane) {
+    for (int64_t n = 0; n < images; n++) {
+        for (int64_t b = 0; b < channels / BLOCK; b++) {
+            const float *src = x + (n * channels + b * BLOCK) * plane;
+            float *dst = y + (n * channels + b * BLOCK) * plane;
+            for (int64_t lane = 0; lane < BLOCK; lane++) {
+                for (int64_t p = 0; p < plane; p++) dst[lane * plane + p] = src[p * BLOCK + lane];
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE static inline __attribute__((always_inline))
+
+static const float zeros[BLOCK] __attribute__((aligned(64))) = {0};
+
+/// One micro-tile: output blocks [block, block + OB) of group-packed weights `w` (the group holds
+/// `group_blocks` blocks), positions q0 … q0 + positions − 1 (the rest of the six recompute the
+/// last one and are not stored). OB and PER_TAP are constants in every caller.
+INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_TAP, const float *w,
+                        int64_t block, int64_t q0, int positions) {
+    const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
+    const int64_t col_stride = PER_TAP, row_stride = c->in_w * PER_TAP, group_stride = hw * PER_TAP;
+    int64_t ih0[TILE], iw0[TILE];
+    const float *image[TILE];
+    for (int p = 0; p < TILE; p++) {
+        const int64_t q = q0 + (p < positions ? p : positions - 1);
+        const int64_t n = q / ohw, r = q % ohw;
+        ih0[p] = r / c->out_w * c->stride_h - c->pad_top;
+        iw0[p] = r % c->out_w * c->stride_w - c->pad_left;
+        image[p] = c->input + n * c->in_channels * hw;
+    }
+    __m512 acc[GROUP][TILE];
+#pragma clang loop unroll(full)
+    for (int ob = 0; ob < OB; ob++) {
+#pragma clang loop unroll(full)
+        for (int p = 0; p < TILE; p++) acc[ob][p] = _mm512_setzero_ps();
+    }
+    const int64_t groups = c->in_channels / PER_TAP;
+    for (int64_t cg = 0; cg < groups; cg++) {
+        for (int64_t ky = 0; ky < c->kernel_h; ky++) {
+            const float *rows[TILE];
+            int row_ok[TILE];
+#pragma clang loop unroll(full)
+            for (int p = 0; p < TILE; p++) {
+                const int64_t ih = ih0[p] + ky * c->dilation_h;
+                row_ok[p] = ih >= 0 && ih < c->in_h;
+                rows[p] = image[p] + cg * group_stride + ih * row_stride;
+            }
+            for (int64_t kx = 0; kx < c->kernel_w; kx++) {
+                const float *x[TILE];
+#pragma clang loop unroll(full)
+                for (int p = 0; p < TILE; p++) {
+                    const int64_t iw = iw0[p] + kx * c->dilation_w;
+                    x[p] = row_ok[p] && iw >= 0 && iw < c->in_w ? rows[p] + iw * col_stride : zeros;
+                }
+#pragma clang loop unroll(disable)
+                for (int g = 0; g < PER_TAP; g++) {
+                    __m512 wv[GROUP];
+#pragma clang loop unroll(full)
+                    for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
+#pragma clang loop unroll(full)
+                    for (int p = 0; p < TILE; p++) {
+                        const __m512 v = _mm512_set1_ps(x[p][g]);
+#pragma clang loop unroll(full)
+                        for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
+                    }
+                    w += OB * BLOCK;
+                }
+            }
+        }
+    }
+    // Epilogue: bias, residual, clamp, store; NCHW residuals and outputs go by gather / scatter.
+    const __m512 lo = _mm512_set1_ps(c->lo), hi = _mm512_set1_ps(c->hi);
+    const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32((int)ohw));
+#pragma clang loop unroll(full)
+    for (int ob = 0; ob < OB; ob++) {
+        const int64_t b = block + ob;
+        const __m512 bias = c->bias ? _mm512_loadu_ps(c->bias + b * BLOCK) : _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+        for (int p = 0; p < TILE; p++) {
+            if (p >= positions) continue;
+            const int64_t q = q0 + p, n = q / ohw, r = q % ohw;
+            const int64_t blocked = (n * c->out_channels + b * BLOCK) * ohw + r * BLOCK;
+            const int64_t planar = (n * c->out_channels + b * BLOCK) * ohw + r;
+            __m512 v = _mm512_add_ps(acc[ob][p], bias);
+            if (c->residual) {
+                v = _mm512_add_ps(v, c->residual_blocked ? _mm512_loadu_ps(c->residual + blocked)
+                                                         : _mm512_i32gather_ps(lanes, c->residual + planar, 4));
+            }
+            v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+            if (c->output_blocked) _mm512_storeu_ps(c->output + blocked, v);
+            else _mm512_i32scatter_ps(c->output + planar, lanes, v, 4);
+        }
+    }
+}
+
+#define TILE_VARIANT(OB, PER_TAP)                                                                                      \
+    static AVX512 void tile_##OB##_##PER_TAP(const spdy_direct_conv *c, const float *w, int64_t block, int64_t q0,    \
+                                             int positions) {                                                           \
+        tile(c, OB, PER_TAP, w, block, q0, positions);                                                                 \
+    }
+TILE_VARIANT(1, 1) TILE_VARIANT(2, 1) TILE_VARIANT(3, 1) TILE_VARIANT(4, 1)
+TILE_VARIANT(1, 16) TILE_VARIANT(2, 16) TILE_VARIANT(3, 16) TILE_VARIANT(4, 16)
+#undef TILE_VARIANT
+
+typedef void (*tile_fn)(const spdy_direct_conv *, const float *, int64_t, int64_t, int);
+static const tile_fn tiles_planar[GROUP] = {tile_1_1, tile_2_1, tile_3_1, tile_4_1};
+static const tile_fn tiles_blocked[GROUP] = {tile_1_16, tile_2_16, tile_3_16, tile_4_16};
+
+AVX512 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
+                                    int64_t pos_end, int64_t pos_chunk) {
+    const int64_t blocks = c->out_channels / BLOCK, per_group = BLOCK * c->in_channels * c->kernel_h * c->kernel_w;
+    const tile_fn *variants = c->input_blocked ? tiles_blocked : tiles_planar;
+    if (pos_chunk <= 0) pos_chunk = pos_end - pos_start;
+    for (int64_t chunk = pos_start; chunk < pos_end; chunk += pos_chunk) {
+        const int64_t chunk_end = chunk + pos_chunk < pos_end ? chunk + pos_chunk : pos_end;
+        for (int64_t group = group_start; group < group_end; group++) {
+            const int64_t block = group * GROUP, count = blocks - block < GROUP ? blocks - block : GROUP;
+            const float *w = c->weights + group * GROUP * per_group;
+            const tile_fn run = variants[count - 1];
+            for (int64_t q = chunk; q < chunk_end; q += TILE) {
+                const int64_t left = chunk_end - q;
+                run(c, w, block, q, (int)(left < TILE ? left : TILE));
+            }
+        }
+    }
+}
+
+#else
+
+void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
+                             int64_t pos_end, int64_t pos_chunk) {
+    (void)c; (void)group_start; (void)group_end; (void)pos_start; (void)pos_end; (void)pos_chunk;
+}
+
+#endif

@@ -1,0 +1,146 @@
+import CKernels
+
+/// A dense convolution (one group) computed directly on channel-blocked tensors, as ONNX
+/// Runtime's NCHWc convolutions are: no im2col, no packing of activations per call, and the
+/// bias, residual and clamp applied as each result leaves the registers (`spdy_direct_conv_avx512`, C).
+///
+/// Layouts: the input is NCHW16c (`ChannelBlocking`) or plain NCHW (a network's first
+/// convolution reads the image that way); the output and the residual are each either. The
+/// weights are packed once, here, in groups of four 16-channel output blocks.
+public final class DirectConvolution: @unchecked Sendable {
+    public let geometry: ConvGeometry
+    /// Whether the input is NCHW16c (else NCHW).
+    public let inputBlocked: Bool
+    let packed: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>?
+    let lo: Float, hi: Float
+
+    /// Whether the direct kernel runs `g` on this CPU: AVX-512, one group, output channels a
+    /// multiple of 16, and input channels a multiple of 16 when the input is blocked.
+    public static func supports(_ g: ConvGeometry, inputBlocked: Bool) -> Bool {
+        KernelInstructionSet.available.contains(.avx512) && g.groups == 1 && g.outChannels % ChannelBlocking.width == 0
+            && (!inputBlocked || g.inChannels % ChannelBlocking.width == 0) && g.outHeight > 0 && g.outWidth > 0
+    }
+
+    /// Packs OIHW `weights` (BatchNorm folded in) for `geometry`; the clamp [lo, hi] follows the
+    /// bias and the residual (ReLU: 0, +∞).
+    public init(geometry: ConvGeometry, weights: [Float], bias: [Float]?, lo: Float = -.infinity, hi: Float = .infinity,
+                inputBlocked: Bool) {
+        precondition(Self.supports(geometry, inputBlocked: inputBlocked), "direct convolution does not support \(geometry)")
+        precondition(weights.count == geometry.outChannels * geometry.patchSize, "weights do not match \(geometry)")
+        self.geometry = geometry
+        self.inputBlocked = inputBlocked
+        self.lo = lo
+        self.hi = hi
+        self.bias = bias.map { b in
+            let p = AlignedFloats.allocate(b.count)
+            p.initialize(from: b, count: b.count)
+            return p
+        }
+        var shape = Self.arguments(geometry, inputBlocked: inputBlocked)
+        packed = AlignedFloats.allocate(Int(spdy_direct_conv_packed_size(&shape)))
+        weights.withUnsafeBufferPointer { spdy_direct_conv_pack(&shape, $0.baseAddress, packed) }
+    }
+
+    deinit {
+        packed.deallocate()
+        bias?.deallocate()
+    }
+
+    static func arguments(_ g: ConvGeometry, inputBlocked: Bool) -> spdy_direct_conv {
+        var c = spdy_direct_conv()
+        c.batch = Int64(g.batch); c.in_channels = Int64(g.inChannels); c.in_h = Int64(g.inHeight); c.in_w = Int64(g.inWidth)
+        c.out_channels = Int64(g.outChannels); c.out_h = Int64(g.outHeight); c.out_w = Int64(g.outWidth)
+        c.kernel_h = Int64(g.kernelHeight); c.kernel_w = Int64(g.kernelWidth)
+        c.stride_h = Int64(g.strideH); c.stride_w = Int64(g.strideW)
+        c.pad_top = Int64(g.padTop); c.pad_left = Int64(g.padLeft)
+        c.dilation_h = Int64(g.dilationH); c.dilation_w = Int64(g.dilationW)
+        c.input_blocked = inputBlocked ? 1 : 0
+        return c
+    }
+
+    /// Bytes of packed weights all output blocks take together: when they fit in about half of
+    /// L2, each chunk of positions runs through every block group while its input is in cache;
+    /// larger weights (deep 3×3 layers: megabytes) run one block group over all positions, so its
+    /// weights are read from memory once.
+    static let positionMajorWeightBytes = 1 << 20
+
+    /// Output positions per chunk in position-major order (eight tiles).
+    static let positionChunk = 8 * Int(SPDY_CONV_TILE_POSITIONS)
+
+    /// y = clamp(conv(x) + bias + residual): `output` (and `residual`, when given) NCHW16c when
+    /// `outputBlocked` (`residualBlocked`), else NCHW. Splits the work over `pool`'s threads by
+    /// output block groups when there are enough and the weights are large, else by positions.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputBlocked: Bool,
+                    residual: UnsafePointer<Float>? = nil, residualBlocked: Bool = true, pool: ThreadPool) {
+        let g = geometry
+        var c = Self.arguments(g, inputBlocked: inputBlocked)
+        c.input = input
+        c.weights = UnsafePointer(packed)
+        c.bias = bias.map { UnsafePointer($0) }
+        c.residual = residual
+        c.output = output
+        c.output_blocked = outputBlocked ? 1 : 0
+        c.residual_blocked = residualBlocked ? 1 : 0
+        c.lo = lo
+        c.hi = hi
+        let tile = Int(SPDY_CONV_TILE_POSITIONS), perGroup = Int(SPDY_CONV_BLOCKS_PER_GROUP)
+        let positions = g.batch * g.outHeight * g.outWidth
+        let groups = (g.outChannels / ChannelBlocking.width + perGroup - 1) / perGroup
+        let weightBytes = 4 * g.outChannels * g.patchSize
+        let positionMajor = weightBytes <= Self.positionMajorWeightBytes
+        let chunk = positionMajor ? Self.positionChunk : 0
+        let arguments = c
+        if !positionMajor && groups >= 2 * pool.threads {
+            pool.parallelChunks(groups) { _, range in
+                withUnsafePointer(to: arguments) {
+                    spdy_direct_conv_avx512($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), Int64(chunk))
+                }
+            }
+            return
+        }
+        let tiles = (positions + tile - 1) / tile
+        pool.parallelChunks(tiles) { _, range in
+            let first = range.lowerBound * tile, last = min(positions, range.upperBound * tile)
+            withUnsafePointer(to: arguments) {
+                spdy_direct_conv_avx512($0, 0, Int64(groups), Int64(first), Int64(last), Int64(chunk))
+            }
+        }
+    }
+}
+
+/// Channel-blocked tensors (NCHW16c): channel c of position (h, w) of image n at
+/// ((n · C/16 + c/16) · H · W + h · W + w) · 16 + c mod 16. A position's 16 channels of a block
+/// are one cache line, which is what the direct convolution broadcasts from and stores to.
+public enum ChannelBlocking {
+    /// Channels per block.
+    public static let width = Int(SPDY_CHANNEL_BLOCK)
+
+    /// NCHW → NCHW16c (`channels` a multiple of `width`).
+    public static func block(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int, plane: Int) {
+        spdy_nchw_to_blocked(x, y, Int64(images), Int64(channels), Int64(plane))
+    }
+
+    /// NCHW16c → NCHW.
+    public static func unblock(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int, plane: Int) {
+        spdy_blocked_to_nchw(x, y, Int64(images), Int64(channels), Int64(plane))
+    }
+
+    /// An NCHW array in NCHW16c (tests and tools).
+    public static func blocked(_ x: [Float], images: Int, channels: Int, plane: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { src in
+            y.withUnsafeMutableBufferPointer { block(src.baseAddress!, $0.baseAddress!, images: images, channels: channels, plane: plane) }
+        }
+        return y
+    }
+
+    /// An NCHW16c array in NCHW (tests and tools).
+    public static func planar(_ x: [Float], images: Int, channels: Int, plane: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { src in
+            y.withUnsafeMutableBufferPointer { unblock(src.baseAddress!, $0.baseAddress!, images: images, channels: channels, plane: plane) }
+        }
+        return y
+    }
+}
