@@ -195,3 +195,44 @@ do {
         print(isa.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0) + String(format: "%7.3f %9.1f", seconds * 1e3, flops / seconds / 1e9))
     }
 }
+
+// Direct NCHW16c convolutions (`DirectConvolution`) on ResNet-50's shapes at batch 16, against
+// OpenBLAS on the same product (M = out channels, K = patch, N = positions; no im2col, which
+// the old path also paid): `kernel-bench T conv`.
+if only == "conv", KernelInstructionSet.available.contains(.avx512) {
+    let batch = Int(ProcessInfo.processInfo.environment["KERNEL_BENCH_BATCH"] ?? "") ?? 16
+    let convs: [(String, ConvGeometry)] = [
+        ("l1 1x1 64->64", ConvGeometry(batch: batch, inChannels: 64, inHeight: 56, inWidth: 56, outChannels: 64, kernelHeight: 1, kernelWidth: 1)),
+        ("l1 3x3 64->64", ConvGeometry(batch: batch, inChannels: 64, inHeight: 56, inWidth: 56, outChannels: 64, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+        ("l1 1x1 64->256", ConvGeometry(batch: batch, inChannels: 64, inHeight: 56, inWidth: 56, outChannels: 256, kernelHeight: 1, kernelWidth: 1)),
+        ("l2 1x1 256->128", ConvGeometry(batch: batch, inChannels: 256, inHeight: 56, inWidth: 56, outChannels: 128, kernelHeight: 1, kernelWidth: 1)),
+        ("l3 3x3 256->256", ConvGeometry(batch: batch, inChannels: 256, inHeight: 14, inWidth: 14, outChannels: 256, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+        ("l3 1x1 1024->256", ConvGeometry(batch: batch, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 256, kernelHeight: 1, kernelWidth: 1)),
+        ("l3 ds 1x1/2 512->1024", ConvGeometry(batch: batch, inChannels: 512, inHeight: 28, inWidth: 28, outChannels: 1024, kernelHeight: 1, kernelWidth: 1, strideH: 2, strideW: 2)),
+        ("l4 1x1 1024->512", ConvGeometry(batch: batch, inChannels: 1024, inHeight: 14, inWidth: 14, outChannels: 512, kernelHeight: 1, kernelWidth: 1)),
+        ("l4 3x3 512->512", ConvGeometry(batch: batch, inChannels: 512, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+        ("l4 1x1 2048->512", ConvGeometry(batch: batch, inChannels: 2048, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 1, kernelWidth: 1)),
+    ]
+    print("\ndirect NCHW16c convolutions, batch \(batch), \(threads) thread(s)")
+    print("shape                    direct ms  GF/s   sgemm ms  GF/s   sgemm/direct")
+    for (name, g) in convs {
+        let inCount = g.batch * g.inChannels * g.inHeight * g.inWidth
+        let plane = g.outHeight * g.outWidth, outCount = g.batch * g.outChannels * plane
+        let x = AlignedFloats.allocate(inCount), y = AlignedFloats.allocate(outCount)
+        for i in 0..<inCount { x[i] = Float(i % 7) - 3 }
+        let w = (0..<(g.outChannels * g.patchSize)).map { Float($0 % 5) - 2 }
+        let conv = DirectConvolution(geometry: g, weights: w, bias: nil, lo: 0, inputBlocked: true)
+        let direct = median { conv.run(input: x, output: y, outputBlocked: true, pool: pool) }
+        let b = AlignedFloats.allocate(g.patchSize * plane * g.batch)
+        for i in 0..<(g.patchSize * plane * g.batch) { b[i] = Float(i % 5) - 2 }
+        let n = plane * g.batch
+        let blas = w.withUnsafeBufferPointer { wp in
+            median { GEMM.sgemm(pool: pool, m: g.outChannels, n: n, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
+                                b: b, ldb: n, c: y, ldc: n) }
+        }
+        let flops = 2.0 * Double(g.macs)
+        print(name.padding(toLength: 24, withPad: " ", startingAt: 0)
+              + String(format: "%8.2f  %6.1f  %8.2f  %6.1f   %5.2f×", direct * 1e3, flops / direct / 1e9, blas * 1e3, flops / blas / 1e9, blas / direct))
+        x.deallocate(); y.deallocate(); b.deallocate()
+    }
+}

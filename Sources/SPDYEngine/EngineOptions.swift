@@ -17,19 +17,28 @@ public struct EngineOptions: Sendable {
     /// (`ActivationLayout.tokenBlocked`: no transposes around the sparse layers). On by default;
     /// `SPDY_TOKEN_BLOCKING=0` in the environment turns the default off (for measurements).
     public var tokenBlocking: Bool
+    /// Keep convolution activations channel-blocked (NCHW16c) between dense convolutions, pools
+    /// and residual sums, and run those convolutions on the direct kernel (`DirectConvolution`,
+    /// AVX-512). On by default; `SPDY_CHANNEL_BLOCKING=0` turns the default off (for measurements).
+    public var channelBlocking: Bool
 
     public init(threads: Int = 1, foldBatchNorm: Bool = true, fuse: Bool = true, observed: Set<String> = [],
-                sparseKernels: SparseKernelPolicy = .standard, tokenBlocking: Bool = EngineOptions.tokenBlockingDefault) {
+                sparseKernels: SparseKernelPolicy = .standard, tokenBlocking: Bool = EngineOptions.tokenBlockingDefault,
+                channelBlocking: Bool = EngineOptions.channelBlockingDefault) {
         self.threads = threads
         self.foldBatchNorm = foldBatchNorm
         self.fuse = fuse
         self.observed = observed
         self.sparseKernels = sparseKernels
         self.tokenBlocking = tokenBlocking
+        self.channelBlocking = channelBlocking
     }
 
     /// On unless the environment sets `SPDY_TOKEN_BLOCKING=0` (read once).
     public static let tokenBlockingDefault: Bool = getenv("SPDY_TOKEN_BLOCKING").map { String(cString: $0) != "0" } ?? true
+
+    /// On unless the environment sets `SPDY_CHANNEL_BLOCKING=0` (read once).
+    public static let channelBlockingDefault: Bool = getenv("SPDY_CHANNEL_BLOCKING").map { String(cString: $0) != "0" } ?? true
 }
 
 /// How the plan compiler chooses between the dense (OpenBLAS / packed) and the sparse kernel for

@@ -43,6 +43,8 @@ struct PlanCompiler {
         self.analysis = try StaticAnalysis(graph, inputShapes: inputShapes)
         self.consumers = graph.consumers
         self.graphOutputs = Set(graph.outputs.map(\.name))
+        self.directConvolutions = options.channelBlocking && KernelInstructionSet.active == .avx512
+            && KernelInstructionSet.available.contains(.avx512)
     }
 
     /// Zero-padding nodes folded into the convolution that reads them: conv node index →
@@ -59,6 +61,12 @@ struct PlanCompiler {
     var layerNormReaders: [String: Set<Int>] = [:]
     /// The residual `Add` nodes folded into LayerNorm steps (`residualSums`).
     var residualAddNodes: Set<Int> = []
+    /// Values stored channel-blocked (NCHW16c) between direct convolutions, pools and
+    /// elementwise steps (PlanCompiler+ChannelBlocking.swift).
+    var channelBlocked: Set<String> = []
+    /// Whether this plan may run convolutions on the direct NCHW16c kernel, read once (AVX-512
+    /// kernels active and the option on).
+    let directConvolutions: Bool
 
     mutating func compile() throws {
         for input in graph.inputs {
@@ -67,6 +75,7 @@ struct PlanCompiler {
         try findPadFusions()
         try findAttentionFusions()
         findResidualLayerNorms()
+        channelBlocked = try findChannelBlockedValues()
         for index in analysis.order where !fused.contains(index) {
             let node = graph.nodes[index]
             if let attention = attentionFusions[index] {
@@ -156,6 +165,10 @@ struct PlanCompiler {
 
     mutating func emit(_ node: Node, index: Int) throws {
         let floatIn = node.input(0).map { type($0).dataType == .float32 } ?? false
+        if let blocked = node.inputs.first(where: channelBlocked.contains), !Self.channelBlockedReaders.contains(node.opType) {
+            throw GraphError.shapeMismatch(node: node.name, opType: node.opType,
+                                           reason: "reads the channel-blocked value '\(blocked)' (internal)")
+        }
         switch node.opType {
         case "Conv" where floatIn:
             if try emitConv(node, index: index) { return }
@@ -186,6 +199,12 @@ struct PlanCompiler {
             if try emitPool(node) { return }
         case "GlobalAveragePool" where floatIn:
             let x = type(node.inputs[0])
+            if channelBlocked.contains(node.inputs[0]) {
+                steps.append(BlockedGlobalAveragePoolStep(nodeName: node.name, batch: x.shape[0], channels: x.shape[1],
+                                                          plane: x.shape[2] * x.shape[3], input: slot(for: node.inputs[0]).buffer!,
+                                                          output: slot(for: node.outputs[0]).buffer!))
+                return
+            }
             if x.shape.count >= 3 {
                 let planes = x.shape[0] * x.shape[1]
                 steps.append(GlobalAveragePoolStep(nodeName: node.name, planes: planes, planeSize: x.count / max(planes, 1),
@@ -350,6 +369,18 @@ struct PlanCompiler {
         let (activation, final) = fuseActivation(after: out)
         guard type(final).shape == [g.batch, g.outChannels, g.outHeight, g.outWidth] else {
             throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "engine geometry disagrees with inferred shape (internal)")
+        }
+        let (inputBlocked, outputBlocked) = (channelBlocked.contains(inputName), channelBlocked.contains(final))
+        let residualBlocked = residual.map(channelBlocked.contains) ?? false
+        if inputBlocked || outputBlocked || residualBlocked {
+            guard DirectConvolution.supports(g, inputBlocked: inputBlocked), activation.clampBounds != nil || !outputBlocked else {
+                throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "channel-blocked but not a direct convolution (internal)")
+            }
+            steps.append(DirectConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
+                                        input: slot(for: inputName).buffer!, inputBlocked: inputBlocked,
+                                        output: slot(for: final).buffer!, outputBlocked: outputBlocked,
+                                        residual: residual.map { slot(for: $0).buffer! }, residualBlocked: residualBlocked))
+            return true
         }
         if !g.isDepthwise, options.sparseKernels.prefersSparse(density: Density.of(weights)) {
             steps.append(SparseConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
@@ -578,23 +609,33 @@ struct PlanCompiler {
         return true
     }
 
-    mutating func emitPool(_ node: Node) throws -> Bool {
+    /// The window and kind of a MaxPool or AveragePool node the pool steps run, or nil.
+    func poolGeometry(_ node: Node) throws -> (geometry: ConvGeometry, kind: PoolStep.Kind)? {
         let x = type(node.inputs[0])
         guard x.shape.count == 4, node.outputs.dropFirst().allSatisfy(\.isEmpty),
               let kernel = try node.ints("kernel_shape"), kernel.count == 2,
-              var g = try convGeometry(node, input: x, outChannels: x.shape[1], kernel: kernel, groups: 1) else { return false }
+              var g = try convGeometry(node, input: x, outChannels: x.shape[1], kernel: kernel, groups: 1) else { return nil }
         let out = type(node.outputs[0]).shape
         let ceil = try node.int("ceil_mode", default: 0) != 0
         let isMax = node.opType == "MaxPool"
         if ceil {
-            guard isMax else { return false }
+            guard isMax else { return nil }
             // Extend bottom/right padding so the floor formula yields the ceil-mode size;
             // the extra taps fall outside the image and are skipped by max pooling.
             while g.outHeight < out[2] { g.padBottom += 1 }
             while g.outWidth < out[3] { g.padRight += 1 }
         }
-        guard [g.batch, g.inChannels, g.outHeight, g.outWidth] == out else { return false }
-        let kind: PoolStep.Kind = isMax ? .max : .average(countIncludePad: try node.int("count_include_pad", default: 0) != 0)
+        guard [g.batch, g.inChannels, g.outHeight, g.outWidth] == out else { return nil }
+        return (g, isMax ? .max : .average(countIncludePad: try node.int("count_include_pad", default: 0) != 0))
+    }
+
+    mutating func emitPool(_ node: Node) throws -> Bool {
+        guard let (g, kind) = try poolGeometry(node) else { return false }
+        if channelBlocked.contains(node.inputs[0]) {
+            steps.append(BlockedMaxPoolStep(nodeName: node.name, geometry: g, input: slot(for: node.inputs[0]).buffer!,
+                                            output: slot(for: node.outputs[0]).buffer!))
+            return true
+        }
         steps.append(PoolStep(nodeName: node.name, kind: kind, geometry: g, input: slot(for: node.inputs[0]).buffer!,
                               output: slot(for: node.outputs[0]).buffer!))
         return true

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// A dense convolution (one group) computed directly on channel-blocked tensors, as ONNX
 /// Runtime's NCHWc convolutions are: no im2col, no packing of activations per call, and the
@@ -61,12 +62,17 @@ public final class DirectConvolution: @unchecked Sendable {
 
     /// Bytes of packed weights all output blocks take together: when they fit in about half of
     /// L2, each chunk of positions runs through every block group while its input is in cache;
-    /// larger weights (deep 3×3 layers: megabytes) run one block group over all positions, so its
-    /// weights are read from memory once.
-    static let positionMajorWeightBytes = 1 << 20
+    /// larger weights (deep layers: megabytes) run one block group over all positions, so its
+    /// weights stay in L2 and the input streams past once per group.
+    nonisolated(unsafe) static var positionMajorWeightBytes = Int(getenv("SPDY_DIRECT_PM_BYTES").map { String(cString: $0) }.flatMap { Int($0) } ?? 1 << 20)
 
     /// Output positions per chunk in position-major order (eight tiles).
     static let positionChunk = 8 * Int(SPDY_CONV_TILE_POSITIONS)
+
+    /// Output positions per chunk: `positionChunk`, or 0 (all) for block-group-major order.
+    static func positionsPerChunk(_ g: ConvGeometry) -> Int {
+        4 * g.outChannels * g.patchSize <= positionMajorWeightBytes ? positionChunk : 0
+    }
 
     /// y = clamp(conv(x) + bias + residual): `output` (and `residual`, when given) NCHW16c when
     /// `outputBlocked` (`residualBlocked`), else NCHW. Splits the work over `pool`'s threads by
@@ -87,14 +93,12 @@ public final class DirectConvolution: @unchecked Sendable {
         let tile = Int(SPDY_CONV_TILE_POSITIONS), perGroup = Int(SPDY_CONV_BLOCKS_PER_GROUP)
         let positions = g.batch * g.outHeight * g.outWidth
         let groups = (g.outChannels / ChannelBlocking.width + perGroup - 1) / perGroup
-        let weightBytes = 4 * g.outChannels * g.patchSize
-        let positionMajor = weightBytes <= Self.positionMajorWeightBytes
-        let chunk = positionMajor ? Self.positionChunk : 0
+        let chunk = Self.positionsPerChunk(g)
         let arguments = c
-        if !positionMajor && groups >= 2 * pool.threads {
+        if chunk == 0 && groups >= 2 * pool.threads {
             pool.parallelChunks(groups) { _, range in
                 withUnsafePointer(to: arguments) {
-                    spdy_direct_conv_avx512($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), Int64(chunk))
+                    spdy_direct_conv_avx512($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), 0)
                 }
             }
             return
