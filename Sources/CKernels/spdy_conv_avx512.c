@@ -79,7 +79,7 @@ static const float zeros[BLOCK] __attribute__((aligned(64))) = {0};
 /// One micro-tile: output blocks [block, block + OB) of group-packed weights `w` (the group holds
 /// `group_blocks` blocks), positions q0 … q0 + positions − 1 (the rest of the six recompute the
 /// last one and are not stored). OB and PER_TAP are constants in every caller.
-INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_TAP, const float *w,
+INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_TAP, const int CHECKED, const float *w,
                         int64_t block, int64_t q0, int positions) {
     const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
     const int64_t col_stride = PER_TAP, row_stride = c->in_w * PER_TAP, group_stride = hw * PER_TAP;
@@ -106,7 +106,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
 #pragma clang loop unroll(full)
             for (int p = 0; p < TILE; p++) {
                 const int64_t ih = ih0[p] + ky * c->dilation_h;
-                row_ok[p] = ih >= 0 && ih < c->in_h;
+                row_ok[p] = !CHECKED || (ih >= 0 && ih < c->in_h);
                 rows[p] = image[p] + cg * group_stride + ih * row_stride;
             }
             for (int64_t kx = 0; kx < c->kernel_w; kx++) {
@@ -114,13 +114,15 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
 #pragma clang loop unroll(full)
                 for (int p = 0; p < TILE; p++) {
                     const int64_t iw = iw0[p] + kx * c->dilation_w;
-                    x[p] = row_ok[p] && iw >= 0 && iw < c->in_w ? rows[p] + iw * col_stride : zeros;
+                    x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : zeros;
                 }
                 // The next tile's input for this tap (the next six positions of the row): deep
                 // layers read one line per position from each of many channel-block planes, more
                 // streams than the hardware prefetcher follows.
+                if (PER_TAP > 1) {
 #pragma clang loop unroll(full)
-                for (int p = 0; p < TILE; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
+                    for (int p = 0; p < TILE; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
+                }
 #pragma clang loop unroll(disable)
                 for (int g = 0; g < PER_TAP; g++) {
                     __m512 wv[GROUP];
@@ -163,23 +165,29 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
     }
 }
 
-#define TILE_VARIANT(OB, PER_TAP)                                                                                      \
-    static AVX512 void tile_##OB##_##PER_TAP(const spdy_direct_conv *c, const float *w, int64_t block, int64_t q0,    \
-                                             int positions) {                                                           \
-        tile(c, OB, PER_TAP, w, block, q0, positions);                                                                 \
+#define TILE_VARIANT(OB, PER_TAP, CHECKED)                                                                             \
+    static AVX512 void tile_##OB##_##PER_TAP##_##CHECKED(const spdy_direct_conv *c, const float *w, int64_t block,     \
+                                                         int64_t q0, int positions) {                                   \
+        tile(c, OB, PER_TAP, CHECKED, w, block, q0, positions);                                                        \
     }
-TILE_VARIANT(1, 1) TILE_VARIANT(2, 1) TILE_VARIANT(3, 1) TILE_VARIANT(4, 1)
-TILE_VARIANT(1, 16) TILE_VARIANT(2, 16) TILE_VARIANT(3, 16) TILE_VARIANT(4, 16)
+#define TILE_VARIANTS(PER_TAP, CHECKED)                                                                                \
+    TILE_VARIANT(1, PER_TAP, CHECKED) TILE_VARIANT(2, PER_TAP, CHECKED) TILE_VARIANT(3, PER_TAP, CHECKED)              \
+    TILE_VARIANT(4, PER_TAP, CHECKED)
+TILE_VARIANTS(1, 0) TILE_VARIANTS(1, 1) TILE_VARIANTS(16, 0) TILE_VARIANTS(16, 1)
+#undef TILE_VARIANTS
 #undef TILE_VARIANT
 
 typedef void (*tile_fn)(const spdy_direct_conv *, const float *, int64_t, int64_t, int);
-static const tile_fn tiles_planar[GROUP] = {tile_1_1, tile_2_1, tile_3_1, tile_4_1};
-static const tile_fn tiles_blocked[GROUP] = {tile_1_16, tile_2_16, tile_3_16, tile_4_16};
+/// [input blocked][checked][output blocks − 1]
+static const tile_fn tile_variants[2][2][GROUP] = {
+    {{tile_1_1_0, tile_2_1_0, tile_3_1_0, tile_4_1_0}, {tile_1_1_1, tile_2_1_1, tile_3_1_1, tile_4_1_1}},
+    {{tile_1_16_0, tile_2_16_0, tile_3_16_0, tile_4_16_0}, {tile_1_16_1, tile_2_16_1, tile_3_16_1, tile_4_16_1}},
+};
 
 AVX512 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
                                     int64_t pos_end, int64_t pos_chunk) {
     const int64_t blocks = c->out_channels / BLOCK, per_group = BLOCK * c->in_channels * c->kernel_h * c->kernel_w;
-    const tile_fn *variants = c->input_blocked ? tiles_blocked : tiles_planar;
+    const tile_fn *variants = tile_variants[c->input_blocked ? 1 : 0][c->unpadded ? 0 : 1];
     if (pos_chunk <= 0) pos_chunk = pos_end - pos_start;
     for (int64_t chunk = pos_start; chunk < pos_end; chunk += pos_chunk) {
         const int64_t chunk_end = chunk + pos_chunk < pos_end ? chunk + pos_chunk : pos_end;

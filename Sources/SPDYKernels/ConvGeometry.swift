@@ -41,6 +41,8 @@ public struct ConvGeometry: Sendable, Hashable {
         kernelHeight == 1 && kernelWidth == 1 && strideH == 1 && strideW == 1 &&
             padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
     }
+    /// Whether any side is padded.
+    public var hasPadding: Bool { padTop != 0 || padLeft != 0 || padBottom != 0 || padRight != 0 }
     /// Whether each group has one input and one output channel.
     public var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
     /// Multiply-accumulates of the whole convolution.

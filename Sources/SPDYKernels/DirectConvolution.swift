@@ -15,6 +15,10 @@ public final class DirectConvolution: @unchecked Sendable {
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
     let lo: Float, hi: Float
+    /// For an NCHW input with padding (a network's stem): the input copied into a zero border
+    /// first, so that the kernel's one-channel taps need no bounds checks.
+    let paddedGeometry: ConvGeometry?
+    let paddedInput: UnsafeMutablePointer<Float>?
 
     /// Whether the direct kernel runs `g` on this CPU: AVX-512, one group, output channels a
     /// multiple of 16, and input channels a multiple of 16 when the input is blocked.
@@ -38,6 +42,17 @@ public final class DirectConvolution: @unchecked Sendable {
             p.initialize(from: b, count: b.count)
             return p
         }
+        if !inputBlocked && geometry.hasPadding {
+            var padded = geometry
+            padded.inHeight += geometry.padTop + geometry.padBottom
+            padded.inWidth += geometry.padLeft + geometry.padRight
+            (padded.padTop, padded.padLeft, padded.padBottom, padded.padRight) = (0, 0, 0, 0)
+            paddedGeometry = padded
+            paddedInput = AlignedFloats.allocate(padded.batch * padded.inChannels * padded.inHeight * padded.inWidth)
+        } else {
+            paddedGeometry = nil
+            paddedInput = nil
+        }
         var shape = Self.arguments(geometry, inputBlocked: inputBlocked)
         packed = AlignedFloats.allocate(Int(spdy_direct_conv_packed_size(&shape)))
         weights.withUnsafeBufferPointer { spdy_direct_conv_pack(&shape, $0.baseAddress, packed) }
@@ -46,6 +61,7 @@ public final class DirectConvolution: @unchecked Sendable {
     deinit {
         packed.deallocate()
         bias?.deallocate()
+        paddedInput?.deallocate()
     }
 
     static func arguments(_ g: ConvGeometry, inputBlocked: Bool) -> spdy_direct_conv {
@@ -57,6 +73,7 @@ public final class DirectConvolution: @unchecked Sendable {
         c.pad_top = Int64(g.padTop); c.pad_left = Int64(g.padLeft)
         c.dilation_h = Int64(g.dilationH); c.dilation_w = Int64(g.dilationW)
         c.input_blocked = inputBlocked ? 1 : 0
+        c.unpadded = g.hasPadding ? 0 : 1
         return c
     }
 
@@ -74,14 +91,37 @@ public final class DirectConvolution: @unchecked Sendable {
         4 * g.outChannels * g.patchSize <= positionMajorWeightBytes ? positionChunk : 0
     }
 
+    /// Copies NCHW `input` into the middle of `padded`'s zeroed planes.
+    static func pad(_ input: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                    _ p: ConvGeometry, pool: ThreadPool) {
+        let (h, w, ph, pw) = (g.inHeight, g.inWidth, p.inHeight, p.inWidth)
+        pool.parallelFor(g.batch * g.inChannels, grain: 1) { planes in
+            for plane in planes {
+                let src = input + plane * h * w, dst = padded + plane * ph * pw
+                dst.update(repeating: 0, count: g.padTop * pw)
+                for y in 0..<h {
+                    let row = dst + (g.padTop + y) * pw
+                    row.update(repeating: 0, count: g.padLeft)
+                    (row + g.padLeft).update(from: src + y * w, count: w)
+                    (row + g.padLeft + w).update(repeating: 0, count: pw - g.padLeft - w)
+                }
+                (dst + (g.padTop + h) * pw).update(repeating: 0, count: (ph - g.padTop - h) * pw)
+            }
+        }
+    }
+
     /// y = clamp(conv(x) + bias + residual): `output` (and `residual`, when given) NCHW16c when
     /// `outputBlocked` (`residualBlocked`), else NCHW. Splits the work over `pool`'s threads by
     /// output block groups when there are enough and the weights are large, else by positions.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputBlocked: Bool,
                     residual: UnsafePointer<Float>? = nil, residualBlocked: Bool = true, pool: ThreadPool) {
         let g = geometry
-        var c = Self.arguments(g, inputBlocked: inputBlocked)
+        var c = Self.arguments(paddedGeometry ?? g, inputBlocked: inputBlocked)
         c.input = input
+        if let paddedGeometry, let paddedInput {
+            Self.pad(input, into: paddedInput, g, paddedGeometry, pool: pool)
+            c.input = UnsafePointer(paddedInput)
+        }
         c.weights = UnsafePointer(packed)
         c.bias = bias.map { UnsafePointer($0) }
         c.residual = residual

@@ -26,6 +26,9 @@ typedef struct spdy_direct_conv {
     int64_t batch, in_channels, in_h, in_w, out_channels, out_h, out_w;
     int64_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
     int32_t input_blocked, output_blocked, residual_blocked;
+    /// Set when every tap of every window lies inside the input (no padding): the kernel then
+    /// skips the bounds checks.
+    int32_t unpadded;
     /// The clamp after bias and residual (ReLU: 0, +inf; none: -inf, +inf).
     float lo, hi;
 } spdy_direct_conv;
