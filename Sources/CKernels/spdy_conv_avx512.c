@@ -76,52 +76,72 @@ void spdy_blocked_to_nchw(const float *x, float *y, int64_t images, int64_t chan
 
 static const float zeros[BLOCK] __attribute__((aligned(64))) = {0};
 
-/// One micro-tile: output blocks [block, block + OB) of group-packed weights `w` (the group holds
-/// `group_blocks` blocks), positions q0 … q0 + positions − 1 (the rest of the six recompute the
-/// last one and are not stored). OB and PER_TAP are constants in every caller.
+/// Where the six positions of a micro-tile read (window origin, image base) and write (offsets of
+/// the position in its image's first output block, NCHW: n · C_out · H_out · W_out + r, and
+/// NCHW16c: n · C_out · H_out · W_out + 16 r, with r the position in the plane).
+typedef struct tile_positions {
+    int64_t ih0[TILE], iw0[TILE], planar[TILE], blocked[TILE];
+    const float *image[TILE];
+} tile_positions;
+
+/// The positions of `tiles` consecutive tiles from q0 (at most q_end): one division for the
+/// first, then stepping along rows and images. Positions past q_end repeat the last one.
+static inline void locate(const spdy_direct_conv *c, int64_t q0, int64_t q_end, int tiles, tile_positions *t) {
+    const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
+    int64_t n = q0 / ohw, r = q0 % ohw, oy = r / c->out_w, ox = r % c->out_w;
+    int64_t ih0 = 0, iw0 = 0, planar = 0, blocked = 0;
+    const float *image = NULL;
+    for (int i = 0; i < tiles * TILE; i++) {
+        if (q0 + i < q_end) {
+            ih0 = oy * c->stride_h - c->pad_top;
+            iw0 = ox * c->stride_w - c->pad_left;
+            planar = n * c->out_channels * ohw + oy * c->out_w + ox;
+            blocked = n * c->out_channels * ohw + (oy * c->out_w + ox) * BLOCK;
+            image = c->input + n * c->in_channels * hw;
+            if (++ox == c->out_w) {
+                ox = 0;
+                if (++oy == c->out_h) { oy = 0; n++; }
+            }
+        }
+        tile_positions *tp = &t[i / TILE];
+        tp->ih0[i % TILE] = ih0; tp->iw0[i % TILE] = iw0; tp->planar[i % TILE] = planar; tp->blocked[i % TILE] = blocked; tp->image[i % TILE] = image;
+    }
+}
+
+/// One micro-tile over input channel groups [cg_begin, cg_end): output blocks
+/// [block, block + OB) of group-packed weights `w` (at cg_begin), positions q0 … q0 + positions − 1.
+/// The accumulators start at zero (`first`) or from `partial` ([6][4][16] floats), and end in the
+/// output through the epilogue (`last`) or back in `partial`. OB, PER_TAP and CHECKED are
+/// constants in every caller.
 INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_TAP, const int CHECKED, const float *w,
-                        int64_t block, int64_t q0, int positions) {
+                        int64_t block, int64_t q0, int positions, const tile_positions *t, int64_t cg_begin,
+                        int64_t cg_end, float *partial, int first, int last) {
     const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
     const int64_t col_stride = PER_TAP, row_stride = c->in_w * PER_TAP, group_stride = hw * PER_TAP;
-    int64_t ih0[TILE], iw0[TILE];
-    const float *image[TILE];
-    for (int p = 0; p < TILE; p++) {
-        const int64_t q = q0 + (p < positions ? p : positions - 1);
-        const int64_t n = q / ohw, r = q % ohw;
-        ih0[p] = r / c->out_w * c->stride_h - c->pad_top;
-        iw0[p] = r % c->out_w * c->stride_w - c->pad_left;
-        image[p] = c->input + n * c->in_channels * hw;
-    }
     __m512 acc[GROUP][TILE];
 #pragma clang loop unroll(full)
     for (int ob = 0; ob < OB; ob++) {
 #pragma clang loop unroll(full)
-        for (int p = 0; p < TILE; p++) acc[ob][p] = _mm512_setzero_ps();
+        for (int p = 0; p < TILE; p++) {
+            acc[ob][p] = first ? _mm512_setzero_ps() : _mm512_load_ps(partial + (p * GROUP + ob) * BLOCK);
+        }
     }
-    const int64_t groups = c->in_channels / PER_TAP;
-    for (int64_t cg = 0; cg < groups; cg++) {
+    for (int64_t cg = cg_begin; cg < cg_end; cg++) {
         for (int64_t ky = 0; ky < c->kernel_h; ky++) {
             const float *rows[TILE];
             int row_ok[TILE];
 #pragma clang loop unroll(full)
             for (int p = 0; p < TILE; p++) {
-                const int64_t ih = ih0[p] + ky * c->dilation_h;
+                const int64_t ih = t->ih0[p] + ky * c->dilation_h;
                 row_ok[p] = !CHECKED || (ih >= 0 && ih < c->in_h);
-                rows[p] = image[p] + cg * group_stride + ih * row_stride;
+                rows[p] = t->image[p] + cg * group_stride + ih * row_stride;
             }
             for (int64_t kx = 0; kx < c->kernel_w; kx++) {
                 const float *x[TILE];
 #pragma clang loop unroll(full)
                 for (int p = 0; p < TILE; p++) {
-                    const int64_t iw = iw0[p] + kx * c->dilation_w;
+                    const int64_t iw = t->iw0[p] + kx * c->dilation_w;
                     x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : zeros;
-                }
-                // The next tile's input for this tap (the next six positions of the row): deep
-                // layers read one line per position from each of many channel-block planes, more
-                // streams than the hardware prefetcher follows.
-                if (PER_TAP > 1) {
-#pragma clang loop unroll(full)
-                    for (int p = 0; p < TILE; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
                 }
 #pragma clang loop unroll(disable)
                 for (int g = 0; g < PER_TAP; g++) {
@@ -139,6 +159,14 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
             }
         }
     }
+    if (!last) {
+#pragma clang loop unroll(full)
+        for (int ob = 0; ob < OB; ob++) {
+#pragma clang loop unroll(full)
+            for (int p = 0; p < TILE; p++) _mm512_store_ps(partial + (p * GROUP + ob) * BLOCK, acc[ob][p]);
+        }
+        return;
+    }
     // Epilogue: bias, residual, clamp, store; NCHW residuals and outputs go by gather / scatter.
     const __m512 lo = _mm512_set1_ps(c->lo), hi = _mm512_set1_ps(c->hi);
     const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
@@ -150,9 +178,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
 #pragma clang loop unroll(full)
         for (int p = 0; p < TILE; p++) {
             if (p >= positions) continue;
-            const int64_t q = q0 + p, n = q / ohw, r = q % ohw;
-            const int64_t blocked = (n * c->out_channels + b * BLOCK) * ohw + r * BLOCK;
-            const int64_t planar = (n * c->out_channels + b * BLOCK) * ohw + r;
+            const int64_t planar = t->planar[p] + b * BLOCK * ohw, blocked = t->blocked[p] + b * BLOCK * ohw;
             __m512 v = _mm512_add_ps(acc[ob][p], bias);
             if (c->residual) {
                 v = _mm512_add_ps(v, c->residual_blocked ? _mm512_loadu_ps(c->residual + blocked)
@@ -166,9 +192,10 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
 }
 
 #define TILE_VARIANT(OB, PER_TAP, CHECKED)                                                                             \
-    static AVX512 void tile_##OB##_##PER_TAP##_##CHECKED(const spdy_direct_conv *c, const float *w, int64_t block,     \
-                                                         int64_t q0, int positions) {                                   \
-        tile(c, OB, PER_TAP, CHECKED, w, block, q0, positions);                                                        \
+    static AVX512 void tile_##OB##_##PER_TAP##_##CHECKED(                                                              \
+        const spdy_direct_conv *c, const float *w, int64_t block, int64_t q0, int positions, const tile_positions *t,  \
+        int64_t cg_begin, int64_t cg_end, float *partial, int first, int last) {                                       \
+        tile(c, OB, PER_TAP, CHECKED, w, block, q0, positions, t, cg_begin, cg_end, partial, first, last);             \
     }
 #define TILE_VARIANTS(PER_TAP, CHECKED)                                                                                \
     TILE_VARIANT(1, PER_TAP, CHECKED) TILE_VARIANT(2, PER_TAP, CHECKED) TILE_VARIANT(3, PER_TAP, CHECKED)              \
@@ -177,27 +204,57 @@ TILE_VARIANTS(1, 0) TILE_VARIANTS(1, 1) TILE_VARIANTS(16, 0) TILE_VARIANTS(16, 1
 #undef TILE_VARIANTS
 #undef TILE_VARIANT
 
-typedef void (*tile_fn)(const spdy_direct_conv *, const float *, int64_t, int64_t, int);
+typedef void (*tile_fn)(const spdy_direct_conv *, const float *, int64_t, int64_t, int, const tile_positions *, int64_t,
+                        int64_t, float *, int, int);
 /// [input blocked][checked][output blocks − 1]
 static const tile_fn tile_variants[2][2][GROUP] = {
     {{tile_1_1_0, tile_2_1_0, tile_3_1_0, tile_4_1_0}, {tile_1_1_1, tile_2_1_1, tile_3_1_1, tile_4_1_1}},
     {{tile_1_16_0, tile_2_16_0, tile_3_16_0, tile_4_16_0}, {tile_1_16_1, tile_2_16_1, tile_3_16_1, tile_4_16_1}},
 };
 
+/// Tiles per chunk: a chunk's partial sums (8 tiles × 6 positions × 4 blocks: 12 KiB) stay in L1
+/// while the weights of one slice of input channels are reused across its tiles.
+#define CHUNK_TILES 8
+/// Bytes of weights per slice of input channel groups: the slice stays in L1 across a chunk's tiles.
+#define SLICE_BYTES (16 * 1024)
+
+/// Output block group `group` over positions [q_begin, q_end) (at most CHUNK_TILES tiles): for
+/// each slice of input channels, every tile; so each weight is read from L2 once per chunk.
+static AVX512 void run_chunk(const spdy_direct_conv *c, const tile_fn run, int64_t group, int64_t count, int64_t q_begin,
+                             int64_t q_end) {
+    const int64_t per_tap = channels_per_tap(c), taps = c->kernel_h * c->kernel_w;
+    const int64_t channel_groups = c->in_channels / per_tap;
+    const int64_t group_weights = BLOCK * c->in_channels * taps * GROUP;
+    const int64_t cg_weights = per_tap * taps * count * BLOCK;  // floats per input channel group
+    int64_t slice = SLICE_BYTES / (4 * cg_weights);
+    if (slice < 1) slice = 1;
+    tile_positions where[CHUNK_TILES];
+    float partial[CHUNK_TILES][TILE * GROUP * BLOCK] __attribute__((aligned(64)));
+    const int tiles = (int)((q_end - q_begin + TILE - 1) / TILE);
+    locate(c, q_begin, q_end, tiles, where);
+    const float *w = c->weights + group * group_weights;
+    for (int64_t cg = 0; cg < channel_groups; cg += slice) {
+        const int64_t end = cg + slice < channel_groups ? cg + slice : channel_groups;
+        for (int i = 0; i < tiles; i++) {
+            const int64_t q = q_begin + i * TILE, left = q_end - q;
+            run(c, w + cg * cg_weights, group * GROUP, q, (int)(left < TILE ? left : TILE), &where[i], cg, end, partial[i],
+                cg == 0, end == channel_groups);
+        }
+    }
+}
+
 AVX512 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
                                     int64_t pos_end, int64_t pos_chunk) {
-    const int64_t blocks = c->out_channels / BLOCK, per_group = BLOCK * c->in_channels * c->kernel_h * c->kernel_w;
+    const int64_t blocks = c->out_channels / BLOCK;
     const tile_fn *variants = tile_variants[c->input_blocked ? 1 : 0][c->unpadded ? 0 : 1];
     if (pos_chunk <= 0) pos_chunk = pos_end - pos_start;
     for (int64_t chunk = pos_start; chunk < pos_end; chunk += pos_chunk) {
         const int64_t chunk_end = chunk + pos_chunk < pos_end ? chunk + pos_chunk : pos_end;
         for (int64_t group = group_start; group < group_end; group++) {
-            const int64_t block = group * GROUP, count = blocks - block < GROUP ? blocks - block : GROUP;
-            const float *w = c->weights + group * GROUP * per_group;
-            const tile_fn run = variants[count - 1];
-            for (int64_t q = chunk; q < chunk_end; q += TILE) {
-                const int64_t left = chunk_end - q;
-                run(c, w, block, q, (int)(left < TILE ? left : TILE));
+            const int64_t count = blocks - group * GROUP < GROUP ? blocks - group * GROUP : GROUP;
+            for (int64_t q = chunk; q < chunk_end; q += CHUNK_TILES * TILE) {
+                const int64_t end = q + CHUNK_TILES * TILE < chunk_end ? q + CHUNK_TILES * TILE : chunk_end;
+                run_chunk(c, variants[count - 1], group, count, q, end);
             }
         }
     }

@@ -4,7 +4,8 @@ import Testing
 /// The direct NCHW16c convolution (`DirectConvolution`) against a convolution in Double, over
 /// every input/output/residual layout, the ResNet geometries (1×1, 3×3, strided, the 7×7 stem on
 /// a 3-channel NCHW image) and awkward ones (dilation, asymmetric padding, output block counts
-/// that leave a partial group of four, tiles spanning rows and images), at 1 and 2 threads.
+/// that leave a partial group of four, tiles spanning rows and images, input channels in several
+/// slices), at 1 and 2 threads.
 @Suite("Direct convolution (NCHW16c)", .enabled(if: KernelInstructionSet.available.contains(.avx512)))
 struct DirectConvolutionTests {
     struct Case: CustomStringConvertible, Sendable {
@@ -31,6 +32,9 @@ struct DirectConvolutionTests {
         Case(batch: 1, inChannels: 16, outChannels: 16, size: (10, 12), kernel: (3, 3), pads: [2, 2, 2, 2], dilation: 2),
         Case(batch: 2, inChannels: 32, outChannels: 112, size: (6, 9), kernel: (3, 2), pads: [0, 1, 2, 0]),
         Case(batch: 5, inChannels: 5, outChannels: 16, size: (5, 4), kernel: (3, 3), pads: [1, 1, 1, 1]),
+        // Several slices of input channels (partial sums kept between them) and several chunks.
+        Case(batch: 2, inChannels: 256, outChannels: 64, size: (9, 9), kernel: (1, 1)),
+        Case(batch: 1, inChannels: 64, outChannels: 32, size: (11, 10), kernel: (3, 3), stride: 2, pads: [1, 1, 1, 1]),
     ]
 
     /// y[n][o][i][j] = clamp(bias[o] + residual + Σ w[o][c][y][x] · input[n][c][i·s − pad + y·d][j·s − pad + x·d]).
