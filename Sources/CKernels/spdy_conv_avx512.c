@@ -143,6 +143,13 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
                     const int64_t iw = t->iw0[p] + kx * c->dilation_w;
                     x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : zeros;
                 }
+                // The next tile's input for this tap (the next six positions of the row): deep
+                // layers read one line per position from each of many channel-block planes, more
+                // streams than the hardware prefetcher follows.
+                if (PER_TAP > 1) {
+#pragma clang loop unroll(full)
+                    for (int p = 0; p < TILE; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
+                }
 #pragma clang loop unroll(disable)
                 for (int g = 0; g < PER_TAP; g++) {
                     __m512 wv[GROUP];
