@@ -77,18 +77,16 @@ public final class DirectConvolution: @unchecked Sendable {
         return c
     }
 
-    /// Bytes of packed weights all output blocks take together: when they fit in about half of
-    /// L2, each chunk of positions runs through every block group while its input is in cache;
-    /// larger weights (deep layers: megabytes) run one block group over all positions, so its
-    /// weights stay in L2 and the input streams past once per group.
-    nonisolated(unsafe) static var positionMajorWeightBytes = Int(getenv("SPDY_DIRECT_PM_BYTES").map { String(cString: $0) }.flatMap { Int($0) } ?? 1 << 20)
+    /// Bytes of input one outer block of positions may read: the block runs through every
+    /// output block group while its input stays in L2 (2 MiB per core here), so the input is
+    /// read from memory once and each group's weights once per block.
+    nonisolated(unsafe) static var blockInputBytes = Int(getenv("SPDY_DIRECT_BLOCK_BYTES").map { String(cString: $0) }.flatMap { Int($0) } ?? 1 << 20)
 
-    /// Output positions per chunk in position-major order (eight tiles).
-    static let positionChunk = 8 * Int(SPDY_CONV_TILE_POSITIONS)
-
-    /// Output positions per chunk: `positionChunk`, or 0 (all) for block-group-major order.
-    static func positionsPerChunk(_ g: ConvGeometry) -> Int {
-        4 * g.outChannels * g.patchSize <= positionMajorWeightBytes ? positionChunk : 0
+    /// Output positions per outer block (a multiple of the kernel's 48-position chunk).
+    static func positionsPerBlock(_ g: ConvGeometry) -> Int {
+        let chunk = 8 * Int(SPDY_CONV_TILE_POSITIONS)
+        let bytesPerPosition = 4 * g.inChannels * g.strideH * g.strideW
+        return max(chunk, blockInputBytes / bytesPerPosition / chunk * chunk)
     }
 
     /// Copies NCHW `input` into the middle of `padded`'s zeroed planes.
@@ -133,12 +131,15 @@ public final class DirectConvolution: @unchecked Sendable {
         let tile = Int(SPDY_CONV_TILE_POSITIONS), perGroup = Int(SPDY_CONV_BLOCKS_PER_GROUP)
         let positions = g.batch * g.outHeight * g.outWidth
         let groups = (g.outChannels / ChannelBlocking.width + perGroup - 1) / perGroup
-        let chunk = Self.positionsPerChunk(g)
+        let block = Int64(Self.positionsPerBlock(g))
         let arguments = c
-        if chunk == 0 && groups >= 2 * pool.threads {
+        // Threads take output block groups when the weights outweigh the input (deep layers at
+        // small batches), so each reads only its groups' weights; else ranges of positions.
+        let weightBytes = 4 * g.outChannels * g.patchSize, inputBytes = 4 * g.batch * g.inChannels * g.inHeight * g.inWidth
+        if weightBytes > inputBytes && groups >= pool.threads {
             pool.parallelChunks(groups) { _, range in
                 withUnsafePointer(to: arguments) {
-                    spdy_direct_conv_avx512($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), 0)
+                    spdy_direct_conv_avx512($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), block)
                 }
             }
             return
@@ -147,7 +148,7 @@ public final class DirectConvolution: @unchecked Sendable {
         pool.parallelChunks(tiles) { _, range in
             let first = range.lowerBound * tile, last = min(positions, range.upperBound * tile)
             withUnsafePointer(to: arguments) {
-                spdy_direct_conv_avx512($0, 0, Int64(groups), Int64(first), Int64(last), Int64(chunk))
+                spdy_direct_conv_avx512($0, 0, Int64(groups), Int64(first), Int64(last), block)
             }
         }
     }
