@@ -113,7 +113,7 @@ static inline void locate(const spdy_direct_conv *c, int64_t q0, int64_t q_end, 
 /// The accumulators start at zero (`first`) or from `partial` ([6][4][16] floats), and end in the
 /// output through the epilogue (`last`) or back in `partial`. OB, PER_TAP and CHECKED are
 /// constants in every caller.
-INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_TAP, const int CHECKED, const float *w,
+INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, const int PER_TAP, const int CHECKED, const float *w,
                         int64_t block, int64_t q0, int positions, const tile_positions *t, int64_t cg_begin,
                         int64_t cg_end, float *partial, int first, int last) {
     const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
@@ -122,7 +122,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
 #pragma clang loop unroll(full)
     for (int ob = 0; ob < OB; ob++) {
 #pragma clang loop unroll(full)
-        for (int p = 0; p < TILE; p++) {
+        for (int p = 0; p < P; p++) {
             acc[ob][p] = first ? _mm512_setzero_ps() : _mm512_load_ps(partial + (p * GROUP + ob) * BLOCK);
         }
     }
@@ -131,7 +131,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
             const float *rows[TILE];
             int row_ok[TILE];
 #pragma clang loop unroll(full)
-            for (int p = 0; p < TILE; p++) {
+            for (int p = 0; p < P; p++) {
                 const int64_t ih = t->ih0[p] + ky * c->dilation_h;
                 row_ok[p] = !CHECKED || (ih >= 0 && ih < c->in_h);
                 rows[p] = t->image[p] + cg * group_stride + ih * row_stride;
@@ -139,7 +139,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
             for (int64_t kx = 0; kx < c->kernel_w; kx++) {
                 const float *x[TILE];
 #pragma clang loop unroll(full)
-                for (int p = 0; p < TILE; p++) {
+                for (int p = 0; p < P; p++) {
                     const int64_t iw = t->iw0[p] + kx * c->dilation_w;
                     x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : zeros;
                 }
@@ -148,7 +148,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
                 // streams than the hardware prefetcher follows.
                 if (PER_TAP > 1) {
 #pragma clang loop unroll(full)
-                    for (int p = 0; p < TILE; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
+                    for (int p = 0; p < P; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
                 }
 #pragma clang loop unroll(disable)
                 for (int g = 0; g < PER_TAP; g++) {
@@ -156,7 +156,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
 #pragma clang loop unroll(full)
                     for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
 #pragma clang loop unroll(full)
-                    for (int p = 0; p < TILE; p++) {
+                    for (int p = 0; p < P; p++) {
                         const __m512 v = _mm512_set1_ps(x[p][g]);
 #pragma clang loop unroll(full)
                         for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
@@ -170,7 +170,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
 #pragma clang loop unroll(full)
         for (int ob = 0; ob < OB; ob++) {
 #pragma clang loop unroll(full)
-            for (int p = 0; p < TILE; p++) _mm512_store_ps(partial + (p * GROUP + ob) * BLOCK, acc[ob][p]);
+            for (int p = 0; p < P; p++) _mm512_store_ps(partial + (p * GROUP + ob) * BLOCK, acc[ob][p]);
         }
         return;
     }
@@ -183,7 +183,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
         const int64_t b = block + ob;
         const __m512 bias = c->bias ? _mm512_loadu_ps(c->bias + b * BLOCK) : _mm512_setzero_ps();
 #pragma clang loop unroll(full)
-        for (int p = 0; p < TILE; p++) {
+        for (int p = 0; p < P; p++) {
             if (p >= positions) continue;
             const int64_t planar = t->planar[p] + b * BLOCK * ohw, blocked = t->blocked[p] + b * BLOCK * ohw;
             __m512 v = _mm512_add_ps(acc[ob][p], bias);
@@ -198,26 +198,45 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int PER_T
     }
 }
 
-#define TILE_VARIANT(OB, PER_TAP, CHECKED)                                                                             \
-    static AVX512 void tile_##OB##_##PER_TAP##_##CHECKED(                                                              \
+#define TILE_VARIANT(OB, P, PER_TAP, CHECKED)                                                                          \
+    static AVX512 void tile_##OB##_##P##_##PER_TAP##_##CHECKED(                                                        \
         const spdy_direct_conv *c, const float *w, int64_t block, int64_t q0, int positions, const tile_positions *t,  \
         int64_t cg_begin, int64_t cg_end, float *partial, int first, int last) {                                       \
-        tile(c, OB, PER_TAP, CHECKED, w, block, q0, positions, t, cg_begin, cg_end, partial, first, last);             \
+        tile(c, OB, P, PER_TAP, CHECKED, w, block, q0, positions, t, cg_begin, cg_end, partial, first, last);          \
     }
-#define TILE_VARIANTS(PER_TAP, CHECKED)                                                                                \
-    TILE_VARIANT(1, PER_TAP, CHECKED) TILE_VARIANT(2, PER_TAP, CHECKED) TILE_VARIANT(3, PER_TAP, CHECKED)              \
-    TILE_VARIANT(4, PER_TAP, CHECKED)
-TILE_VARIANTS(1, 0) TILE_VARIANTS(1, 1) TILE_VARIANTS(16, 0) TILE_VARIANTS(16, 1)
-#undef TILE_VARIANTS
+#define TILE_BLOCKS(P, PER_TAP, CHECKED)                                                                               \
+    TILE_VARIANT(1, P, PER_TAP, CHECKED) TILE_VARIANT(2, P, PER_TAP, CHECKED) TILE_VARIANT(3, P, PER_TAP, CHECKED)     \
+    TILE_VARIANT(4, P, PER_TAP, CHECKED)
+#define TILE_POSITIONS(CHECKED)                                                                                        \
+    TILE_BLOCKS(1, 16, CHECKED) TILE_BLOCKS(2, 16, CHECKED) TILE_BLOCKS(3, 16, CHECKED) TILE_BLOCKS(4, 16, CHECKED)    \
+    TILE_BLOCKS(5, 16, CHECKED) TILE_BLOCKS(6, 16, CHECKED)
+// Blocked inputs: every tile width (a partial last tile computes only its positions);
+// NCHW inputs (a stem, few channels): six-position tiles only.
+TILE_POSITIONS(0) TILE_POSITIONS(1)
+TILE_BLOCKS(6, 1, 0) TILE_BLOCKS(6, 1, 1)
+#undef TILE_POSITIONS
+#undef TILE_BLOCKS
 #undef TILE_VARIANT
 
 typedef void (*tile_fn)(const spdy_direct_conv *, const float *, int64_t, int64_t, int, const tile_positions *, int64_t,
                         int64_t, float *, int, int);
-/// [input blocked][checked][output blocks − 1]
-static const tile_fn tile_variants[2][2][GROUP] = {
-    {{tile_1_1_0, tile_2_1_0, tile_3_1_0, tile_4_1_0}, {tile_1_1_1, tile_2_1_1, tile_3_1_1, tile_4_1_1}},
-    {{tile_1_16_0, tile_2_16_0, tile_3_16_0, tile_4_16_0}, {tile_1_16_1, tile_2_16_1, tile_3_16_1, tile_4_16_1}},
+#define ROW(P, PER_TAP, CHECKED)                                                                                       \
+    {tile_1_##P##_##PER_TAP##_##CHECKED, tile_2_##P##_##PER_TAP##_##CHECKED, tile_3_##P##_##PER_TAP##_##CHECKED,       \
+     tile_4_##P##_##PER_TAP##_##CHECKED}
+/// Blocked inputs: [checked][positions − 1][output blocks − 1].
+static const tile_fn blocked_tiles[2][TILE][GROUP] = {
+    {ROW(1, 16, 0), ROW(2, 16, 0), ROW(3, 16, 0), ROW(4, 16, 0), ROW(5, 16, 0), ROW(6, 16, 0)},
+    {ROW(1, 16, 1), ROW(2, 16, 1), ROW(3, 16, 1), ROW(4, 16, 1), ROW(5, 16, 1), ROW(6, 16, 1)},
 };
+/// NCHW inputs: [checked][output blocks − 1].
+static const tile_fn planar_tiles[2][GROUP] = {ROW(6, 1, 0), ROW(6, 1, 1)};
+#undef ROW
+
+/// The tile for `positions` positions of `count` output blocks.
+static inline tile_fn tile_for(const spdy_direct_conv *c, int64_t count, int positions) {
+    const int checked = c->unpadded ? 0 : 1;
+    return c->input_blocked ? blocked_tiles[checked][positions - 1][count - 1] : planar_tiles[checked][count - 1];
+}
 
 /// Tiles per chunk: a chunk's partial sums (8 tiles × 6 positions × 4 blocks: 12 KiB) stay in L1
 /// while the weights of one slice of input channels are reused across its tiles.
@@ -227,8 +246,7 @@ static const tile_fn tile_variants[2][2][GROUP] = {
 
 /// Output block group `group` over positions [q_begin, q_end) (at most CHUNK_TILES tiles): for
 /// each slice of input channels, every tile; so each weight is read from L2 once per chunk.
-static AVX512 void run_chunk(const spdy_direct_conv *c, const tile_fn run, int64_t group, int64_t count, int64_t q_begin,
-                             int64_t q_end) {
+static AVX512 void run_chunk(const spdy_direct_conv *c, int64_t group, int64_t count, int64_t q_begin, int64_t q_end) {
     const int64_t per_tap = channels_per_tap(c), taps = c->kernel_h * c->kernel_w;
     const int64_t channel_groups = c->in_channels / per_tap;
     const int64_t group_weights = BLOCK * c->in_channels * taps * GROUP;
@@ -244,8 +262,9 @@ static AVX512 void run_chunk(const spdy_direct_conv *c, const tile_fn run, int64
         const int64_t end = cg + slice < channel_groups ? cg + slice : channel_groups;
         for (int i = 0; i < tiles; i++) {
             const int64_t q = q_begin + i * TILE, left = q_end - q;
-            run(c, w + cg * cg_weights, group * GROUP, q, (int)(left < TILE ? left : TILE), &where[i], cg, end, partial[i],
-                cg == 0, end == channel_groups);
+            const int positions = (int)(left < TILE ? left : TILE);
+            tile_for(c, count, positions)(c, w + cg * cg_weights, group * GROUP, q, positions, &where[i], cg, end, partial[i],
+                                          cg == 0, end == channel_groups);
         }
     }
 }
@@ -253,7 +272,6 @@ static AVX512 void run_chunk(const spdy_direct_conv *c, const tile_fn run, int64
 AVX512 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
                                     int64_t pos_end, int64_t pos_chunk) {
     const int64_t blocks = c->out_channels / BLOCK;
-    const tile_fn *variants = tile_variants[c->input_blocked ? 1 : 0][c->unpadded ? 0 : 1];
     if (pos_chunk <= 0) pos_chunk = pos_end - pos_start;
     for (int64_t chunk = pos_start; chunk < pos_end; chunk += pos_chunk) {
         const int64_t chunk_end = chunk + pos_chunk < pos_end ? chunk + pos_chunk : pos_end;
@@ -261,7 +279,7 @@ AVX512 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_sta
             const int64_t count = blocks - group * GROUP < GROUP ? blocks - group * GROUP : GROUP;
             for (int64_t q = chunk; q < chunk_end; q += CHUNK_TILES * TILE) {
                 const int64_t end = q + CHUNK_TILES * TILE < chunk_end ? q + CHUNK_TILES * TILE : chunk_end;
-                run_chunk(c, variants[count - 1], group, count, q, end);
+                run_chunk(c, group, count, q, end);
             }
         }
     }

@@ -79,7 +79,7 @@ final class PlanMemory: @unchecked Sendable {
     }
 
     private func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let p = AlignedFloats.allocate(max(count, 1))
+        let p = AlignedFloats.allocateLarge(max(count, 1))
         p.initialize(repeating: 0, count: max(count, 1))
         allocations.append(p)
         return p

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Per-thread scratch memory, 64-byte aligned (so packed tiles start on a cache line).
 public final class ThreadScratch: @unchecked Sendable {
     public let floatsPerThread: Int
@@ -26,5 +29,24 @@ public enum AlignedFloats {
         let n = max(count, 1)
         return UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: n)
+    }
+
+    /// Bytes from which `allocateLarge` asks for transparent huge pages.
+    public static let hugePageThreshold = 4 << 20
+
+    /// Like `allocate`, but a large allocation (≥ `hugePageThreshold` bytes: a plan's activation
+    /// arena) is aligned to 2 MiB and advised to the kernel as huge pages, before anything
+    /// touches it. Convolutions on channel-blocked activations read one line from each of dozens
+    /// of planes hundreds of kilobytes apart: with 4 KiB pages, every line of a 50 MB tensor is
+    /// another TLB miss. Free with `deallocate()`.
+    public static func allocateLarge(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let n = max(count, 1), bytes = n * MemoryLayout<Float>.stride
+        guard bytes >= hugePageThreshold else { return allocate(n) }
+        let huge = 2 << 20
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: (bytes + huge - 1) / huge * huge, alignment: huge)
+        #if os(Linux)
+        _ = madvise(raw, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE)
+        #endif
+        return raw.bindMemory(to: Float.self, capacity: n)
     }
 }
