@@ -8,6 +8,7 @@
 // are counted over the whole batch, so a tile may span rows and images: small planes (7 × 7)
 // still fill whole tiles. A tap that falls into the padding reads a block of zeros instead.
 #include "spdy_conv_avx512.h"
+#include "spdy_transpose.h"
 
 #include <string.h>
 
@@ -45,26 +46,15 @@ void spdy_direct_conv_pack(const spdy_direct_conv *c, const float *weights, floa
 }
 
 void spdy_nchw_to_blocked(const float *x, float *y, int64_t images, int64_t channels, int64_t plane) {
-    for (int64_t n = 0; n < images; n++) {
-        for (int64_t b = 0; b < channels / BLOCK; b++) {
-            const float *src = x + (n * channels + b * BLOCK) * plane;
-            float *dst = y + (n * channels + b * BLOCK) * plane;
-            for (int64_t p = 0; p < plane; p++) {
-                for (int64_t lane = 0; lane < BLOCK; lane++) dst[p * BLOCK + lane] = src[lane * plane + p];
-            }
-        }
+    // Each block: a [16 × plane] matrix transposed into [plane × 16], in 8 × 8 register blocks.
+    for (int64_t b = 0; b < images * channels / BLOCK; b++) {
+        spdy_transpose_block(x + b * BLOCK * plane, plane, BLOCK, plane, y + b * BLOCK * plane, BLOCK);
     }
 }
 
 void spdy_blocked_to_nchw(const float *x, float *y, int64_t images, int64_t channels, int64_t plane) {
-    for (int64_t n = 0; n < images; n++) {
-        for (int64_t b = 0; b < channels / BLOCK; b++) {
-            const float *src = x + (n * channels + b * BLOCK) * plane;
-            float *dst = y + (n * channels + b * BLOCK) * plane;
-            for (int64_t lane = 0; lane < BLOCK; lane++) {
-                for (int64_t p = 0; p < plane; p++) dst[lane * plane + p] = src[p * BLOCK + lane];
-            }
-        }
+    for (int64_t b = 0; b < images * channels / BLOCK; b++) {
+        spdy_transpose_block(x + b * BLOCK * plane, BLOCK, plane, BLOCK, y + b * BLOCK * plane, plane);
     }
 }
 
@@ -174,7 +164,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
         }
         return;
     }
-    // Epilogue: bias, residual, clamp, store; NCHW residuals and outputs go by gather / scatter.
+    // Epilogue: bias, residual (an NCHW one by gather), clamp, store.
     const __m512 lo = _mm512_set1_ps(c->lo), hi = _mm512_set1_ps(c->hi);
     const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                              _mm512_set1_epi32((int)ohw));
@@ -192,8 +182,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
                                                          : _mm512_i32gather_ps(lanes, c->residual + planar, 4));
             }
             v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
-            if (c->output_blocked) _mm512_storeu_ps(c->output + blocked, v);
-            else _mm512_i32scatter_ps(c->output + planar, lanes, v, 4);
+            _mm512_storeu_ps(c->output + blocked, v);
         }
     }
 }

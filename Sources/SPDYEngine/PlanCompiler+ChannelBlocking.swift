@@ -13,21 +13,41 @@ import SPDYTensor
 ///   output is the same in both layouts) and the same elementwise nodes;
 /// - a value is blocked only if it is private (not a graph output, not observed), 4-D with a
 ///   channel count that is a multiple of 16, made by a producer and read only by readers;
-/// - an elementwise node or a MaxPool has all its tensors blocked or none (those steps do not
-///   convert), while a direct convolution reads and writes either layout, so each region starts
-///   at a convolution reading NCHW (a network's stem) and ends where something else reads.
+/// - an elementwise node, a MaxPool or a folded BatchNorm has all its tensors blocked or none
+///   (those steps do not convert); a direct convolution reads NCHW or blocked data but writes
+///   blocked data whenever it reads it, so each region starts at a convolution reading NCHW (a
+///   network's stem) and ends at a pooling or where something else reads a convolution's input
+///   or a pool's output.
 /// A ResNet becomes one region from its stem to its global pooling. Sparse convolutions,
 /// depthwise ones and everything else keep NCHW.
 extension PlanCompiler {
     /// Operators whose emitted steps accept channel-blocked inputs (see the rules above).
     static let channelBlockedReaders: Set<String> = ["Conv", "MaxPool", "GlobalAveragePool", "Add", "Relu", "Clip"]
 
-    func findChannelBlockedValues() throws -> Set<String> {
-        guard directConvolutions else { return [] }
-        var direct: Set<Int> = []
+    /// The values stored blocked, and the convolutions that run on the direct kernel even when
+    /// they read and write NCHW: those in a region of the model with every layer dense. The
+    /// timing table times dense layers inside the dense model; a dense layer of a pruned model,
+    /// between sparse (NCHW) neighbours, must run on the same kernel to take the time the table
+    /// says (converting its input and output), while convolutions never in a region (between
+    /// EfficientNet's depthwise layers) keep the NCHW path in both.
+    func findChannelBlocking() throws -> (values: Set<String>, directWhenDense: Set<Int>) {
+        guard directConvolutions else { return ([], []) }
+        var direct: Set<Int> = [], directIfDense: Set<Int> = []
         for (index, node) in graph.nodes.enumerated() where node.opType == "Conv" {
-            if try runsOnDirectKernel(index) { direct.insert(index) }
+            guard try canRunOnDirectKernel(index) else { continue }
+            directIfDense.insert(index)
+            if try !prunedToSparse(index) { direct.insert(index) }
         }
+        let denseRegions = try findChannelBlockedValues(direct: directIfDense)
+        let territory = directIfDense.filter { index in
+            let node = graph.nodes[index]
+            return denseRegions.contains(node.inputs[0]) || denseRegions.contains(node.outputs[0])
+        }
+        return (try findChannelBlockedValues(direct: direct), territory)
+    }
+
+    /// The blocked values when the convolutions `direct` run on the direct kernel.
+    func findChannelBlockedValues(direct: Set<Int>) throws -> Set<String> {
         guard !direct.isEmpty else { return [] }
         var maxPools: Set<Int> = []
         for (index, node) in graph.nodes.enumerated() where node.opType == "MaxPool" {
@@ -62,8 +82,13 @@ extension PlanCompiler {
             guard canBeChannelBlocked(value), makesBlocked(value), let users = consumers[value], !users.isEmpty else { return false }
             return users.allSatisfy { readsBlocked($0, value) }
         })
-        // Elementwise nodes and pools convert nothing: all their tensors blocked, or none.
-        let allOrNothing = graph.nodes.indices.filter { maxPools.contains($0) || isElementwise($0) }
+        // Elementwise nodes, pools and folded BatchNorms convert nothing: all their tensors
+        // blocked, or none. A direct convolution reading a blocked value must write a blocked
+        // one too: writing NCHW from the direct kernel scatters every result vector, slower than
+        // the NCHW path it replaces (EfficientNet's expansion layers, measured).
+        let allOrNothing = graph.nodes.indices.filter {
+            maxPools.contains($0) || isElementwise($0) || (graph.nodes[$0].opType == "BatchNormalization" && foldsIntoDirectConv($0, direct: direct))
+        }
         var changed = true
         while changed {
             changed = false
@@ -72,6 +97,13 @@ extension PlanCompiler {
                 let tensors = (node.opType == "Add" ? node.inputs : [node.inputs[0]]) + [node.outputs[0]]
                 if tensors.contains(where: blocked.contains) && !tensors.allSatisfy(blocked.contains) {
                     blocked.subtract(tensors)
+                    changed = true
+                }
+            }
+            for index in direct {
+                let node = graph.nodes[index]
+                if blocked.contains(node.inputs[0]) && !blocked.contains(node.outputs[0]) {
+                    blocked.remove(node.inputs[0])
                     changed = true
                 }
             }
@@ -87,17 +119,22 @@ extension PlanCompiler {
         return info.type.shape[1] % ChannelBlocking.width == 0 && info.type.shape[1] > 0
     }
 
-    /// Whether Conv node `index` runs on the direct kernel when it reads or writes blocked data:
-    /// constant weights (and bias) that the sparse policy leaves dense, one group, 16-channel
-    /// output blocks, no Pad folded into it.
-    func runsOnDirectKernel(_ index: Int) throws -> Bool {
+    /// Whether Conv node `index` can run on the direct kernel when dense: constant weights (and
+    /// bias), one group, 16-channel output blocks, no Pad folded into it.
+    func canRunOnDirectKernel(_ index: Int) throws -> Bool {
         let node = graph.nodes[index]
         guard padFusions[index] == nil, let w = constant(node.input(1)), w.rank == 4, w.dataType == .float32,
               node.input(2).map({ constant($0) != nil }) ?? true,
               let g = try convGeometry(node, input: type(node.inputs[0]), outChannels: w.shape[0],
                                        kernel: [w.shape[2], w.shape[3]], groups: try node.int("group", default: 1)),
-              w.shape[1] == g.inChannels, DirectConvolution.supports(g, inputBlocked: false) else { return false }
-        return !options.sparseKernels.prefersSparse(density: Density.of(w.floats))
+              w.shape[1] == g.inChannels else { return false }
+        return DirectConvolution.supports(g, inputBlocked: false)
+    }
+
+    /// Whether Conv node `index`'s weights are sparse enough for the sparse kernels.
+    func prunedToSparse(_ index: Int) throws -> Bool {
+        guard let w = constant(graph.nodes[index].input(1)) else { return false }
+        return options.sparseKernels.prefersSparse(density: Density.of(w.floats))
     }
 
     /// Whether BatchNormalization node `index` is folded into a direct convolution (as

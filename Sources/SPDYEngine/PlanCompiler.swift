@@ -64,6 +64,9 @@ struct PlanCompiler {
     /// Values stored channel-blocked (NCHW16c) between direct convolutions, pools and
     /// elementwise steps (PlanCompiler+ChannelBlocking.swift).
     var channelBlocked: Set<String> = []
+    /// Conv nodes that run on the direct kernel when dense, whatever their layouts
+    /// (`findChannelBlocking`).
+    var directWhenDense: Set<Int> = []
     /// Whether this plan may run convolutions on the direct NCHW16c kernel, read once (AVX-512
     /// kernels active and the option on).
     let directConvolutions: Bool
@@ -75,7 +78,7 @@ struct PlanCompiler {
         try findPadFusions()
         try findAttentionFusions()
         findResidualLayerNorms()
-        channelBlocked = try findChannelBlockedValues()
+        (channelBlocked, directWhenDense) = try findChannelBlocking()
         for index in analysis.order where !fused.contains(index) {
             let node = graph.nodes[index]
             if let attention = attentionFusions[index] {
@@ -372,17 +375,22 @@ struct PlanCompiler {
         }
         let (inputBlocked, outputBlocked) = (channelBlocked.contains(inputName), channelBlocked.contains(final))
         let residualBlocked = residual.map(channelBlocked.contains) ?? false
-        if inputBlocked || outputBlocked || residualBlocked {
+        let sparse = !g.isDepthwise && options.sparseKernels.prefersSparse(density: Density.of(weights))
+        // A dense convolution of a region of the dense model runs on the direct kernel even
+        // between sparse neighbours (converting NCHW data in the workspace; see `findChannelBlocking`).
+        if inputBlocked || outputBlocked || residualBlocked || (!sparse && directWhenDense.contains(index)) {
             guard DirectConvolution.supports(g, inputBlocked: inputBlocked), activation.clampBounds != nil || !outputBlocked else {
                 throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "channel-blocked but not a direct convolution (internal)")
             }
-            steps.append(DirectConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
-                                        input: slot(for: inputName).buffer!, inputBlocked: inputBlocked,
-                                        output: slot(for: final).buffer!, outputBlocked: outputBlocked,
-                                        residual: residual.map { slot(for: $0).buffer! }, residualBlocked: residualBlocked))
+            let step = DirectConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
+                                      input: slot(for: inputName).buffer!, inputBlocked: inputBlocked,
+                                      output: slot(for: final).buffer!, outputBlocked: outputBlocked,
+                                      residual: residual.map { slot(for: $0).buffer! }, residualBlocked: residualBlocked)
+            step.staging = requestWorkspace(step.convolution.stagingSize(outputBlocked: outputBlocked))
+            steps.append(step)
             return true
         }
-        if !g.isDepthwise, options.sparseKernels.prefersSparse(density: Density.of(weights)) {
+        if sparse {
             steps.append(SparseConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
                                         input: slot(for: inputName).buffer!, output: slot(for: final).buffer!,
                                         residual: residual.map { slot(for: $0).buffer! }, threads: options.threads,

@@ -5,20 +5,25 @@ import Foundation
 /// Runtime's NCHWc convolutions are: no im2col, no packing of activations per call, and the
 /// bias, residual and clamp applied as each result leaves the registers (`spdy_direct_conv_avx512`, C).
 ///
-/// Layouts: the input is NCHW16c (`ChannelBlocking`) or plain NCHW (a network's first
-/// convolution reads the image that way); the output and the residual are each either. The
-/// weights are packed once, here, in groups of four 16-channel output blocks.
+/// Layouts: the input, the output and the residual are each NCHW16c (`ChannelBlocking`) or
+/// NCHW. The kernel itself reads blocked inputs, or NCHW inputs whose channels do not fill
+/// blocks (a network's stem: three channels), and writes blocked outputs; other NCHW inputs are
+/// blocked first and NCHW outputs unblocked after, in caller-provided staging memory
+/// (`stagingSize`), so a dense layer between two sparse (NCHW) ones still runs here. The
+/// weights are packed once, in groups of four 16-channel output blocks.
 public final class DirectConvolution: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// Whether the input is NCHW16c (else NCHW).
     public let inputBlocked: Bool
+    /// Whether an NCHW input is blocked before the kernel runs (its channels fill blocks).
+    let blocksInput: Bool
+    /// For an NCHW input the kernel reads as it is, with padding (a network's stem): the
+    /// geometry of the input copied into a zero border, so that the kernel's one-channel taps
+    /// need no bounds checks.
+    let paddedGeometry: ConvGeometry?
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
     let lo: Float, hi: Float
-    /// For an NCHW input with padding (a network's stem): the input copied into a zero border
-    /// first, so that the kernel's one-channel taps need no bounds checks.
-    let paddedGeometry: ConvGeometry?
-    let paddedInput: UnsafeMutablePointer<Float>?
 
     /// Whether the direct kernel runs `g` on this CPU: AVX-512, one group, output channels a
     /// multiple of 16, and input channels a multiple of 16 when the input is blocked.
@@ -35,6 +40,7 @@ public final class DirectConvolution: @unchecked Sendable {
         precondition(weights.count == geometry.outChannels * geometry.patchSize, "weights do not match \(geometry)")
         self.geometry = geometry
         self.inputBlocked = inputBlocked
+        blocksInput = !inputBlocked && geometry.inChannels % ChannelBlocking.width == 0
         self.lo = lo
         self.hi = hi
         self.bias = bias.map { b in
@@ -42,18 +48,16 @@ public final class DirectConvolution: @unchecked Sendable {
             p.initialize(from: b, count: b.count)
             return p
         }
-        if !inputBlocked && geometry.hasPadding {
+        if !inputBlocked && !blocksInput && geometry.hasPadding {
             var padded = geometry
             padded.inHeight += geometry.padTop + geometry.padBottom
             padded.inWidth += geometry.padLeft + geometry.padRight
             (padded.padTop, padded.padLeft, padded.padBottom, padded.padRight) = (0, 0, 0, 0)
             paddedGeometry = padded
-            paddedInput = AlignedFloats.allocate(padded.batch * padded.inChannels * padded.inHeight * padded.inWidth)
         } else {
             paddedGeometry = nil
-            paddedInput = nil
         }
-        var shape = Self.arguments(geometry, inputBlocked: inputBlocked)
+        var shape = Self.arguments(geometry, inputBlocked: inputBlocked || blocksInput)
         packed = AlignedFloats.allocate(Int(spdy_direct_conv_packed_size(&shape)))
         weights.withUnsafeBufferPointer { spdy_direct_conv_pack(&shape, $0.baseAddress, packed) }
     }
@@ -61,7 +65,16 @@ public final class DirectConvolution: @unchecked Sendable {
     deinit {
         packed.deallocate()
         bias?.deallocate()
-        paddedInput?.deallocate()
+    }
+
+    /// Floats of staging memory `run` needs for an output in this layout: the blocked copy of an
+    /// NCHW input (or its zero-bordered copy) and the blocked result before it is unblocked.
+    public func stagingSize(outputBlocked: Bool) -> Int {
+        let g = geometry
+        var size = outputBlocked ? 0 : g.batch * g.outChannels * g.outHeight * g.outWidth
+        if blocksInput { size += g.batch * g.inChannels * g.inHeight * g.inWidth }
+        if let p = paddedGeometry { size += p.batch * p.inChannels * p.inHeight * p.inWidth }
+        return size
     }
 
     static func arguments(_ g: ConvGeometry, inputBlocked: Bool) -> spdy_direct_conv {
@@ -80,7 +93,7 @@ public final class DirectConvolution: @unchecked Sendable {
     /// Bytes of input one outer block of positions may read: the block runs through every
     /// output block group while its input stays in L2 (2 MiB per core here), so the input is
     /// read from memory once and each group's weights once per block.
-    nonisolated(unsafe) static var blockInputBytes = Int(getenv("SPDY_DIRECT_BLOCK_BYTES").map { String(cString: $0) }.flatMap { Int($0) } ?? 1 << 20)
+    nonisolated(unsafe) static var blockInputBytes = 1 << 20
 
     /// Output positions per outer block (a multiple of the kernel's 48-position chunk).
     static func positionsPerBlock(_ g: ConvGeometry) -> Int {
@@ -109,22 +122,30 @@ public final class DirectConvolution: @unchecked Sendable {
     }
 
     /// y = clamp(conv(x) + bias + residual): `output` (and `residual`, when given) NCHW16c when
-    /// `outputBlocked` (`residualBlocked`), else NCHW. Splits the work over `pool`'s threads by
-    /// output block groups when there are enough and the weights are large, else by positions.
+    /// `outputBlocked` (`residualBlocked`), else NCHW. `staging` holds `stagingSize(outputBlocked:)`
+    /// floats (nil when that is 0). Splits the work over `pool`'s threads by output block groups
+    /// when the weights outweigh the input, else by positions.
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputBlocked: Bool,
-                    residual: UnsafePointer<Float>? = nil, residualBlocked: Bool = true, pool: ThreadPool) {
+                    residual: UnsafePointer<Float>? = nil, residualBlocked: Bool = true,
+                    staging: UnsafeMutablePointer<Float>? = nil, pool: ThreadPool) {
         let g = geometry
-        var c = Self.arguments(paddedGeometry ?? g, inputBlocked: inputBlocked)
+        precondition(stagingSize(outputBlocked: outputBlocked) == 0 || staging != nil, "direct convolution needs staging memory")
+        var c = Self.arguments(paddedGeometry ?? g, inputBlocked: inputBlocked || blocksInput)
+        var free = staging
         c.input = input
-        if let paddedGeometry, let paddedInput {
-            Self.pad(input, into: paddedInput, g, paddedGeometry, pool: pool)
-            c.input = UnsafePointer(paddedInput)
+        if let paddedGeometry, let buffer = free {
+            Self.pad(input, into: buffer, g, paddedGeometry, pool: pool)
+            c.input = UnsafePointer(buffer)
+            free = buffer + paddedGeometry.batch * paddedGeometry.inChannels * paddedGeometry.inHeight * paddedGeometry.inWidth
+        } else if blocksInput, let buffer = free {
+            ChannelBlocking.block(input, buffer, images: g.batch, channels: g.inChannels, plane: g.inHeight * g.inWidth, pool: pool)
+            c.input = UnsafePointer(buffer)
+            free = buffer + g.batch * g.inChannels * g.inHeight * g.inWidth
         }
         c.weights = UnsafePointer(packed)
         c.bias = bias.map { UnsafePointer($0) }
         c.residual = residual
-        c.output = output
-        c.output_blocked = outputBlocked ? 1 : 0
+        c.output = outputBlocked ? output : free!
         c.residual_blocked = residualBlocked ? 1 : 0
         c.lo = lo
         c.hi = hi
@@ -142,14 +163,18 @@ public final class DirectConvolution: @unchecked Sendable {
                     spdy_direct_conv_avx512($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), block)
                 }
             }
-            return
-        }
-        let tiles = (positions + tile - 1) / tile
-        pool.parallelChunks(tiles) { _, range in
-            let first = range.lowerBound * tile, last = min(positions, range.upperBound * tile)
-            withUnsafePointer(to: arguments) {
-                spdy_direct_conv_avx512($0, 0, Int64(groups), Int64(first), Int64(last), block)
+        } else {
+            let tiles = (positions + tile - 1) / tile
+            pool.parallelChunks(tiles) { _, range in
+                let first = range.lowerBound * tile, last = min(positions, range.upperBound * tile)
+                withUnsafePointer(to: arguments) {
+                    spdy_direct_conv_avx512($0, 0, Int64(groups), Int64(first), Int64(last), block)
+                }
             }
+        }
+        if !outputBlocked {
+            ChannelBlocking.unblock(arguments.output, output, images: g.batch, channels: g.outChannels,
+                                    plane: g.outHeight * g.outWidth, pool: pool)
         }
     }
 }
@@ -161,14 +186,24 @@ public enum ChannelBlocking {
     /// Channels per block.
     public static let width = Int(SPDY_CHANNEL_BLOCK)
 
-    /// NCHW → NCHW16c (`channels` a multiple of `width`).
-    public static func block(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int, plane: Int) {
-        spdy_nchw_to_blocked(x, y, Int64(images), Int64(channels), Int64(plane))
+    /// NCHW → NCHW16c (`channels` a multiple of `width`), one image's channel block per item.
+    public static func block(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int, plane: Int,
+                             pool: ThreadPool = ThreadPool(threads: 1)) {
+        pool.parallelFor(images * channels / width, grain: 1) { blocks in
+            for b in blocks {
+                spdy_nchw_to_blocked(x + b * width * plane, y + b * width * plane, 1, Int64(width), Int64(plane))
+            }
+        }
     }
 
     /// NCHW16c → NCHW.
-    public static func unblock(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int, plane: Int) {
-        spdy_blocked_to_nchw(x, y, Int64(images), Int64(channels), Int64(plane))
+    public static func unblock(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, images: Int, channels: Int, plane: Int,
+                               pool: ThreadPool = ThreadPool(threads: 1)) {
+        pool.parallelFor(images * channels / width, grain: 1) { blocks in
+            for b in blocks {
+                spdy_blocked_to_nchw(x + b * width * plane, y + b * width * plane, 1, Int64(width), Int64(plane))
+            }
+        }
     }
 
     /// An NCHW array in NCHW16c (tests and tools).

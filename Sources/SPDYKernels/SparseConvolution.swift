@@ -33,6 +33,15 @@ public final class SparseConvolution: @unchecked Sendable {
     let paddedWidth: Int, windowStride: Int
     /// Pointwise only: the kernel reads the input image in place instead of a packed tile.
     public let readsInPlace: Bool
+    /// Direct method on small padded planes (at most `inPlacePaddedPlane` values): the input is
+    /// copied once into zero-bordered planes (`paddedInput`) and the kernel reads the tiles there
+    /// in place. Packing a tile of a 9 × 9 padded plane copies runs of at most nine values, a
+    /// call and a division each: that cost more than the products on the demo ResNet's layers.
+    public let padsInPlace: Bool
+    /// Padded planes of every image and group (`padsInPlace`), plus slack for whole-vector loads.
+    let paddedInput: UnsafeMutablePointer<Float>?
+    /// Padded plane sizes (`padsInPlace`).
+    let paddedHeight: Int
     /// Output positions per image in the tile space (flattened padded rows for `direct`).
     let positions: Int
     let scratch: ThreadScratch
@@ -83,9 +92,16 @@ public final class SparseConvolution: @unchecked Sendable {
         let plane = g.inHeight * g.inWidth
         let inPlace = method == .pointwise && plane % 1024 != 0 && plane >= 2048 && g.inChannels <= 64
         readsInPlace = inPlace
+        let hp = g.inHeight + g.padTop + g.padBottom
+        let padded = method == .direct && hp * wp <= Self.inPlacePaddedPlane
+        padsInPlace = padded
+        paddedHeight = padded ? hp : 0
+        paddedInput = padded ? AlignedFloats.allocate(full.batch * full.groups * g.inChannels * hp * wp + Self.slack) : nil
+        paddedInput?.initialize(repeating: 0, count: full.batch * full.groups * g.inChannels * hp * wp + Self.slack)
         let offsets: [Int] = (0..<k).map { column in
             let c = column / taps, ky = column % taps / g.kernelWidth, kx = column % g.kernelWidth
             if inPlace { return column * plane }
+            if padded { return c * hp * wp + ky * g.dilationH * wp + kx * g.dilationW }
             return method == .direct ? c * stride + ky * g.dilationH * wp + kx * g.dilationW : column * tw
         }
         matrices = (0..<full.groups).map { index in
@@ -102,7 +118,13 @@ public final class SparseConvolution: @unchecked Sendable {
         scratch = ThreadScratch(floatsPerThread: packed + product, threads: threads)
     }
 
+    /// Largest padded plane the direct method reads in place (a 30 × 30 plane: 28 × 28 plus a border).
+    static let inPlacePaddedPlane = 1024
+    /// Floats after the padded planes: the kernels load whole vectors past a tile's last column.
+    static let slack = 128
+
     deinit {
+        paddedInput?.deallocate()
         for m in matrices { m.deallocate() }
         if ownsPhaseBuffer { phaseBuffer?.deallocate() }
     }
@@ -128,6 +150,7 @@ public final class SparseConvolution: @unchecked Sendable {
             splitPhases(phases, original, into: phaseBuffer, pool: pool)
             input = UnsafePointer(phaseBuffer)
         }
+        if let paddedInput { pad(input, into: paddedInput, pool: pool) }
         let tiles = ColumnTiles(count: positions, width: tileWidth)
         let perImage = tiles.count * groups
         let chunks = matrices[0].rowChunks(tiles: geometry.batch * perImage, threads: pool.threads)
@@ -141,12 +164,13 @@ public final class SparseConvolution: @unchecked Sendable {
                 let tileIndex = item / chunks, n = tileIndex / perImage
                 let group = tileIndex % perImage / tiles.count, columns = tiles[tileIndex % tiles.count]
                 let matrix = self.matrices[group], rows = matrix.rowChunk(item % chunks, of: chunks)
-                let x = input + n * inImage + group * g.inChannels * inPlane
+                let x = self.paddedInput.map { UnsafePointer($0 + (n * groups + group) * g.inChannels * self.paddedHeight * self.paddedWidth) }
+                    ?? input + n * inImage + group * g.inChannels * inPlane
                 let yOffset = n * outImage + group * g.outChannels * outPlane
                 let y = output + yOffset
                 var local = epilogue.advanced(by: yOffset)
                 local.bias = epilogue.bias.map { $0 + group * g.outChannels }
-                if packedTile != tileIndex && !self.readsInPlace {
+                if packedTile != tileIndex && !self.readsInPlace && !self.padsInPlace {
                     self.pack(x, columns, into: packed)
                     packedTile = tileIndex
                 }
@@ -160,8 +184,8 @@ public final class SparseConvolution: @unchecked Sendable {
                     // (and the clamp after it) is applied as the valid columns are scattered.
                     var inTile = local
                     if local.residual != nil { (inTile.residual, inTile.lo, inTile.hi) = (nil, -.infinity, .infinity) }
-                    matrix.multiplyTile(rows: rows, x: packed, width: columns.count, y: product, ldy: self.tileWidth,
-                                        epilogue: inTile)
+                    matrix.multiplyTile(rows: rows, x: self.padsInPlace ? x + columns.lowerBound : UnsafePointer(packed),
+                                        width: columns.count, y: product, ldy: self.tileWidth, epilogue: inTile)
                     self.scatter(product, columns, rows, into: y, epilogue: local)
                 }
             }
@@ -177,6 +201,18 @@ public final class SparseConvolution: @unchecked Sendable {
                 let image = item / blocks, block = item % blocks  // image = n · groups + group
                 let range = (block * 8)..<min(channels, block * 8 + 8)
                 phases.split(x + image * channels * inPlane, channels: range, into: y + image * phases.splitImageSize)
+            }
+        }
+    }
+
+    /// Copies every image and group of `x` (NCHW, `unit`'s planes) into the middle of the zeroed
+    /// padded planes of `y` (`padsInPlace`; the borders stay zero from initialisation).
+    func pad(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let g = unit, (h, w, wp, hp) = (g.inHeight, g.inWidth, paddedWidth, paddedHeight)
+        pool.parallelFor(geometry.batch * geometry.groups * g.inChannels, grain: 8) { planes in
+            for plane in planes {
+                let src = x + plane * h * w, dst = y + plane * hp * wp + g.padTop * wp + g.padLeft
+                for row in 0..<h { (dst + row * wp).update(from: src + row * w, count: w) }
             }
         }
     }

@@ -102,6 +102,11 @@ public enum SparseVerifier {
         ConvGeometry(batch: 2, inChannels: 64, inHeight: 14, inWidth: 14, outChannels: 64, kernelHeight: 3, kernelWidth: 3,
                      padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         ConvGeometry(batch: 1, inChannels: 40, inHeight: 3, inWidth: 70, outChannels: 9, kernelHeight: 1, kernelWidth: 1),
+        // Padded planes over `SparseConvolution.inPlacePaddedPlane`: the direct method packs tiles.
+        ConvGeometry(batch: 2, inChannels: 5, inHeight: 34, inWidth: 33, outChannels: 7, kernelHeight: 3, kernelWidth: 3,
+                     padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+        ConvGeometry(batch: 1, inChannels: 4, inHeight: 40, inWidth: 37, outChannels: 6, kernelHeight: 3, kernelWidth: 3,
+                     strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
         // Strided: phase splits with odd strides and pads, even dilation (one phase), groups,
         // different strides per axis.
         ConvGeometry(batch: 2, inChannels: 5, inHeight: 11, inWidth: 13, outChannels: 6, kernelHeight: 5, kernelWidth: 5,

@@ -90,13 +90,16 @@ struct DirectConvolutionTests {
                     for residualBlocked in withResidual ? [false, true] : [true] {
                         for threads in [1, 2] {
                             var y = [Float](repeating: .nan, count: count)
+                            var staging = [Float](repeating: .nan, count: max(1, conv.stagingSize(outputBlocked: outputBlocked)))
                             let r = residualBlocked ? blockedResidual : residual
                             input.withUnsafeBufferPointer { xp in
                                 r.withUnsafeBufferPointer { rp in
                                     y.withUnsafeMutableBufferPointer { yp in
-                                        conv.run(input: xp.baseAddress!, output: yp.baseAddress!, outputBlocked: outputBlocked,
-                                                 residual: withResidual ? rp.baseAddress! : nil, residualBlocked: residualBlocked,
-                                                 pool: ThreadPool(threads: threads))
+                                        staging.withUnsafeMutableBufferPointer { sp in
+                                            conv.run(input: xp.baseAddress!, output: yp.baseAddress!, outputBlocked: outputBlocked,
+                                                     residual: withResidual ? rp.baseAddress! : nil, residualBlocked: residualBlocked,
+                                                     staging: sp.baseAddress!, pool: ThreadPool(threads: threads))
+                                        }
                                     }
                                 }
                             }

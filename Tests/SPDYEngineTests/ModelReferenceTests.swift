@@ -11,11 +11,12 @@ import SPDYTensor
 struct ModelReferenceTests {
     static let tolerance: Float = 1e-4
 
-    func check(_ name: String, threads: Int) throws -> [String: Tensor] {
+    func check(_ name: String, threads: Int, channelBlocking: Bool = EngineOptions.channelBlockingDefault) throws -> [String: Tensor] {
         let fixture = try ReferenceFixture(name)
         let graph = try ONNXModel.load(contentsOf: fixture.modelURL)
         let feeds = try fixture.inputs()
-        let plan = try ExecutionPlan(graph: graph, inputShapes: feeds.mapValues(\.shape), options: EngineOptions(threads: threads))
+        let plan = try ExecutionPlan(graph: graph, inputShapes: feeds.mapValues(\.shape),
+                                     options: EngineOptions(threads: threads, channelBlocking: channelBlocking))
         let outputs = try plan.run(feeds)
         for (outputName, expected) in try fixture.outputs() {
             let got = try #require(outputs[outputName], "engine lacks output \(outputName)")
@@ -32,6 +33,13 @@ struct ModelReferenceTests {
 
     @Test("torchvision ResNet-50", arguments: [1, 2])
     func resnet50(threads: Int) throws { _ = try check("resnet50", threads: threads) }
+
+    /// Direct NCHW16c convolutions off: im2col/1×1 products on OpenBLAS or the packed kernel.
+    @Test("torchvision ResNet-50 and EfficientNet-Lite0 without channel blocking")
+    func withoutChannelBlocking() throws {
+        _ = try check("resnet50", threads: 2, channelBlocking: false)
+        _ = try check("efficientnet_lite0", threads: 2, channelBlocking: false)
+    }
 
     @Test("ddddocr YOLO-style detector", arguments: [1, 2])
     func ddddocr(threads: Int) throws { _ = try check("ddddocr_det", threads: threads) }

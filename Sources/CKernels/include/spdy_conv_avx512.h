@@ -13,7 +13,7 @@
 
 /// A direct (no im2col) dense 2-D convolution, groups = 1, output channels a multiple of 16.
 /// The input is NCHW16c (`input_blocked`, input channels a multiple of 16) or NCHW; the output
-/// and the residual are each NCHW16c or NCHW. Weights are packed by `spdy_direct_conv_pack`.
+/// is NCHW16c and the residual NCHW16c or NCHW. Weights are packed by `spdy_direct_conv_pack`.
 typedef struct spdy_direct_conv {
     const float *input;
     /// Packed weights (`spdy_direct_conv_packed_size` floats).
@@ -25,7 +25,7 @@ typedef struct spdy_direct_conv {
     float *output;
     int64_t batch, in_channels, in_h, in_w, out_channels, out_h, out_w;
     int64_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
-    int32_t input_blocked, output_blocked, residual_blocked;
+    int32_t input_blocked, residual_blocked;
     /// Set when every tap of every window lies inside the input (no padding): the kernel then
     /// skips the bounds checks.
     int32_t unpadded;

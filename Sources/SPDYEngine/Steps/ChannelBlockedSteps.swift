@@ -2,7 +2,8 @@ import SPDYKernels
 
 /// A dense convolution on the direct NCHW16c kernel (`DirectConvolution`): BatchNorm folded in,
 /// bias, residual and clamp in the kernel's stores. Its input, output and residual are each
-/// channel-blocked or NCHW, as the plan compiler placed them (PlanCompiler+ChannelBlocking.swift).
+/// channel-blocked or NCHW, as the plan compiler placed them (PlanCompiler+ChannelBlocking.swift);
+/// NCHW ones are converted in the plan's workspace.
 final class DirectConvStep: SingleInputStep {
     let nodeName: String
     let convolution: DirectConvolution
@@ -10,6 +11,9 @@ final class DirectConvStep: SingleInputStep {
     let input: Int, output: Int
     let residual: Int?
     let outputBlocked: Bool, residualBlocked: Bool
+    /// `convolution.stagingSize(outputBlocked:)` floats of the plan's shared workspace (set by
+    /// the compiler after creating the step), for NCHW inputs and outputs.
+    var staging: UnsafeMutablePointer<Float>? = nil
 
     init(nodeName: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?, activation: Activation,
          input: Int, inputBlocked: Bool, output: Int, outputBlocked: Bool, residual: Int?, residualBlocked: Bool) {
@@ -36,7 +40,8 @@ final class DirectConvStep: SingleInputStep {
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
         let y = memory.pointer(output)
         convolution.run(input: memory.pointer(input), output: y, outputBlocked: outputBlocked,
-                        residual: residual.map { UnsafePointer(memory.pointer($0)) }, residualBlocked: residualBlocked, pool: pool)
+                        residual: residual.map { UnsafePointer(memory.pointer($0)) }, residualBlocked: residualBlocked,
+                        staging: staging, pool: pool)
         guard activation.clampBounds == nil else { return }
         let g = convolution.geometry, plane = g.outHeight * g.outWidth, activation = activation
         pool.parallelFor(g.batch * g.outChannels, grain: 16) { rows in
