@@ -176,13 +176,13 @@ struct PruneCommand: ParsableCommand {
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the whole pipeline on the shipped demo ResNet (MNIST digits) at 1.5×, 2× and 3×, with the baselines.",
+        abstract: "Run the whole pipeline on the shipped demo ResNet (MNIST digits) at 1.25×, 1.5× and 1.75×, with the baselines.",
         discussion: "Needs the digit arrays that scripts/prepare_fixtures.sh writes (scripts/demo.sh does it).")
 
     @Option(help: "The demo model.") var model: String = "models/demo/mnist_resnet.onnx"
     @Option(help: "Folder with calib/ and test/ arrays.") var data: String = ".cache/fixtures/mnist"
     @Option(name: .shortAndLong, help: "Output folder.") var output: String = ".spdy-demo"
-    @Option(help: "Targets, comma-separated.") var speedups: String = "1.5,2,3"
+    @Option(help: "Targets, comma-separated.") var speedups: String = "1.25,1.5,1.75"
     @Option(help: "Deployment batch size: timings and the measured speedups use it.") var batch: Int = 64
     @OptionGroup var pipeline: PipelineArguments
     @OptionGroup var search: SearchArguments
