@@ -93,7 +93,7 @@ public final class DirectConvolution: @unchecked Sendable {
     /// Bytes of input one outer block of positions may read: the block runs through every
     /// output block group while its input stays in L2 (2 MiB per core here), so the input is
     /// read from memory once and each group's weights once per block.
-    nonisolated(unsafe) static var blockInputBytes = 1 << 20
+    static let blockInputBytes = 1 << 20
 
     /// Output positions per outer block (a multiple of the kernel's 48-position chunk).
     static func positionsPerBlock(_ g: ConvGeometry) -> Int {

@@ -42,8 +42,9 @@ int64_t spdy_direct_conv_packed_size(const spdy_direct_conv *c);
 void spdy_direct_conv_pack(const spdy_direct_conv *c, const float *weights, float *packed);
 
 /// Computes output positions [pos_start, pos_end) (counted over batch · out_h · out_w) of the
-/// output block groups [group_start, group_end) (groups of four 16-channel blocks), `pos_chunk`
-/// positions at a time for every group before the next chunk. Call only when
+/// output block groups [group_start, group_end) (groups of four 16-channel blocks), in outer
+/// blocks of `pos_chunk` positions (0: all at once), each run through every group before the
+/// next; inside, chunks of 48 positions per slice of input channels. Call only when
 /// spdy_cpu_has_avx512() returned 1.
 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
                              int64_t pos_end, int64_t pos_chunk);
