@@ -70,6 +70,10 @@ final class PipelineRun {
             guard table.engine == "swift-spdy", table.batch == settings.batch, table.threads == settings.threads else {
                 throw CLIError("\(file) was measured on \(table.engine) at batch \(table.batch ?? 0), \(table.threads ?? 0) threads; this run asks for swift-spdy at batch \(settings.batch), \(settings.threads) threads: remove it or use another folder")
             }
+            let machine = PipelineSupport.machineDescription()
+            if let measured = table.machine, measured != machine {
+                throw CLIError("\(file) was measured on \"\(measured)\"; this engine is \"\(machine)\" (other kernels or another CPU take other times): remove the folder's timings.json, search-*.json and profile-*.json, or use another folder")
+            }
             printError("timings: reusing \(file)")
             return table
         }

@@ -21,11 +21,14 @@ enum PipelineSupport {
         PrunableLayer.discover(in: graph, analysis: try StaticAnalysis(graph, inputShapes: shapes))
     }
 
-    /// "AMD Ryzen … (2 cores, sparse avx2)" from /proc/cpuinfo, or the host name; the sparse
-    /// kernels' instruction set is part of it because it changes every sparse time.
+    /// "AMD Ryzen … (2 cores, sparse avx2, dense nchw)" from /proc/cpuinfo, or the host name. The
+    /// sparse kernels' instruction set and the dense convolutions' layout (direct NCHW16c or
+    /// NCHW, docs/dense-convolutions.md) are part of it because they change every layer's time:
+    /// a table measured by another build is not reused (`PipelineRun.timings`).
     static func machineDescription() -> String {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let details = "(\(cores) cores, sparse \(SparseMatrix.instructionSet.rawValue))"
+        let directConvolutions = EngineOptions.channelBlockingDefault && KernelInstructionSet.active == .avx512
+        let details = "(\(cores) cores, sparse \(SparseMatrix.instructionSet.rawValue), dense \(directConvolutions ? "nchw16c" : "nchw"))"
         if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
            let name = line.split(separator: ":", maxSplits: 1).last {
