@@ -27,8 +27,8 @@ enum PipelineSupport {
     /// a table measured by another build is not reused (`PipelineRun.timings`).
     static func machineDescription() -> String {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let directConvolutions = EngineOptions.channelBlockingDefault && KernelInstructionSet.active == .avx512
-        let details = "(\(cores) cores, sparse \(SparseMatrix.instructionSet.rawValue), dense \(directConvolutions ? "nchw16c" : "nchw"))"
+        let dense = EngineOptions().directConvolutions ? "nchw16c" : "nchw"
+        let details = "(\(cores) cores, sparse \(SparseMatrix.instructionSet.rawValue), dense \(dense))"
         if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
            let name = line.split(separator: ":", maxSplits: 1).last {

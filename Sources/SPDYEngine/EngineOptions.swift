@@ -1,4 +1,5 @@
 import Foundation
+import SPDYKernels
 
 /// How a plan is compiled.
 public struct EngineOptions: Sendable {
@@ -36,6 +37,12 @@ public struct EngineOptions: Sendable {
 
     /// On unless the environment sets `SPDY_TOKEN_BLOCKING=0` (read once).
     public static let tokenBlockingDefault: Bool = getenv("SPDY_TOKEN_BLOCKING").map { String(cString: $0) != "0" } ?? true
+
+    /// Whether plans compiled now run dense convolutions on the direct NCHW16c kernel: channel
+    /// blocking on, and the AVX-512 kernels active (the kernel has no AVX2 variant yet).
+    public var directConvolutions: Bool {
+        channelBlocking && KernelInstructionSet.active == .avx512 && KernelInstructionSet.available.contains(.avx512)
+    }
 
     /// On unless the environment sets `SPDY_CHANNEL_BLOCKING=0` (read once).
     public static let channelBlockingDefault: Bool = getenv("SPDY_CHANNEL_BLOCKING").map { String(cString: $0) != "0" } ?? true

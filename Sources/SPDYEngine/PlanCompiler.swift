@@ -43,8 +43,7 @@ struct PlanCompiler {
         self.analysis = try StaticAnalysis(graph, inputShapes: inputShapes)
         self.consumers = graph.consumers
         self.graphOutputs = Set(graph.outputs.map(\.name))
-        self.directConvolutions = options.channelBlocking && KernelInstructionSet.active == .avx512
-            && KernelInstructionSet.available.contains(.avx512)
+        self.directConvolutions = options.directConvolutions
     }
 
     /// Zero-padding nodes folded into the convolution that reads them: conv node index →

@@ -102,25 +102,6 @@ public final class DirectConvolution: @unchecked Sendable {
         return max(chunk, blockInputBytes / bytesPerPosition / chunk * chunk)
     }
 
-    /// Copies NCHW `input` into the middle of `padded`'s zeroed planes.
-    static func pad(_ input: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
-                    _ p: ConvGeometry, pool: ThreadPool) {
-        let (h, w, ph, pw) = (g.inHeight, g.inWidth, p.inHeight, p.inWidth)
-        pool.parallelFor(g.batch * g.inChannels, grain: 1) { planes in
-            for plane in planes {
-                let src = input + plane * h * w, dst = padded + plane * ph * pw
-                dst.update(repeating: 0, count: g.padTop * pw)
-                for y in 0..<h {
-                    let row = dst + (g.padTop + y) * pw
-                    row.update(repeating: 0, count: g.padLeft)
-                    (row + g.padLeft).update(from: src + y * w, count: w)
-                    (row + g.padLeft + w).update(repeating: 0, count: pw - g.padLeft - w)
-                }
-                (dst + (g.padTop + h) * pw).update(repeating: 0, count: (ph - g.padTop - h) * pw)
-            }
-        }
-    }
-
     /// y = clamp(conv(x) + bias + residual): `output` (and `residual`, when given) NCHW16c when
     /// `outputBlocked` (`residualBlocked`), else NCHW. `staging` holds `stagingSize(outputBlocked:)`
     /// floats (nil when that is 0). Splits the work over `pool`'s threads by output block groups
@@ -134,7 +115,9 @@ public final class DirectConvolution: @unchecked Sendable {
         var free = staging
         c.input = input
         if let paddedGeometry, let buffer = free {
-            Self.pad(input, into: buffer, g, paddedGeometry, pool: pool)
+            ZeroBorder.copy(input, planes: g.batch * g.inChannels, height: g.inHeight, width: g.inWidth, into: buffer,
+                            paddedHeight: paddedGeometry.inHeight, paddedWidth: paddedGeometry.inWidth,
+                            top: g.padTop, left: g.padLeft, pool: pool)
             c.input = UnsafePointer(buffer)
             free = buffer + paddedGeometry.batch * paddedGeometry.inChannels * paddedGeometry.inHeight * paddedGeometry.inWidth
         } else if blocksInput, let buffer = free {

@@ -96,8 +96,9 @@ public final class SparseConvolution: @unchecked Sendable {
         let padded = method == .direct && hp * wp <= Self.inPlacePaddedPlane
         padsInPlace = padded
         paddedHeight = padded ? hp : 0
-        paddedInput = padded ? AlignedFloats.allocate(full.batch * full.groups * g.inChannels * hp * wp + Self.slack) : nil
-        paddedInput?.initialize(repeating: 0, count: full.batch * full.groups * g.inChannels * hp * wp + Self.slack)
+        let paddedCount = full.batch * full.groups * g.inChannels * hp * wp + Self.slack
+        paddedInput = padded ? AlignedFloats.allocate(paddedCount) : nil
+        paddedInput?.initialize(repeating: 0, count: paddedCount)  // the slack stays zero
         let offsets: [Int] = (0..<k).map { column in
             let c = column / taps, ky = column % taps / g.kernelWidth, kx = column % g.kernelWidth
             if inPlace { return column * plane }
@@ -150,7 +151,11 @@ public final class SparseConvolution: @unchecked Sendable {
             splitPhases(phases, original, into: phaseBuffer, pool: pool)
             input = UnsafePointer(phaseBuffer)
         }
-        if let paddedInput { pad(input, into: paddedInput, pool: pool) }
+        if let paddedInput {
+            ZeroBorder.copy(input, planes: geometry.batch * groups * g.inChannels, height: g.inHeight, width: g.inWidth,
+                            into: paddedInput, paddedHeight: paddedHeight, paddedWidth: paddedWidth,
+                            top: g.padTop, left: g.padLeft, pool: pool)
+        }
         let tiles = ColumnTiles(count: positions, width: tileWidth)
         let perImage = tiles.count * groups
         let chunks = matrices[0].rowChunks(tiles: geometry.batch * perImage, threads: pool.threads)
@@ -201,18 +206,6 @@ public final class SparseConvolution: @unchecked Sendable {
                 let image = item / blocks, block = item % blocks  // image = n · groups + group
                 let range = (block * 8)..<min(channels, block * 8 + 8)
                 phases.split(x + image * channels * inPlane, channels: range, into: y + image * phases.splitImageSize)
-            }
-        }
-    }
-
-    /// Copies every image and group of `x` (NCHW, `unit`'s planes) into the middle of the zeroed
-    /// padded planes of `y` (`padsInPlace`; the borders stay zero from initialisation).
-    func pad(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-        let g = unit, (h, w, wp, hp) = (g.inHeight, g.inWidth, paddedWidth, paddedHeight)
-        pool.parallelFor(geometry.batch * geometry.groups * g.inChannels, grain: 8) { planes in
-            for plane in planes {
-                let src = x + plane * h * w, dst = y + plane * hp * wp + g.padTop * wp + g.padLeft
-                for row in 0..<h { (dst + row * wp).update(from: src + row * w, count: w) }
             }
         }
     }
