@@ -30,7 +30,10 @@ struct PipelineCLITests {
         let calib = try Self.smallCalibration(64, in: directory)
         let arguments = ["prune", CLITests.demoModel, "--calib", calib, "--eval", Self.heldOut, "--speedup", "1.5", "-o", out,
                          "--batch", "16", "--threads", "2", "--candidates", "6", "--patience", "3", "--timing-repetitions", "1",
-                         "--timing-rounds", "2", "--measure-rounds", "2", "--measure-seconds", "0"]
+                         "--timing-rounds", "3", "--measure-rounds", "6", "--measure-seconds", "0"]
+        // Three timing sweeps and six measuring rounds: with dense convolutions on the direct
+        // kernel the demo ResNet's headroom is ~2× (it was ~4×), and two rounds on this shared VM
+        // once measured a 1.5× profile at 1.00×, after which no retry target was reachable.
         let result = try SPDYBinary.run(arguments)
         #expect(result.status == 0, "\(result.stderr)")
         for file in ["timings.json", "database/manifest.json", "profile-spdy-1.5x.json", "pruned-spdy-1.5x.onnx",
