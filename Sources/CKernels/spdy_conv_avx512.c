@@ -101,9 +101,10 @@ static inline void locate(const spdy_direct_conv *c, int64_t q0, int64_t q_end, 
 /// One micro-tile over input channel groups [cg_begin, cg_end): output blocks
 /// [block, block + OB) of group-packed weights `w` (at cg_begin), positions q0 … q0 + positions − 1.
 /// The accumulators start at zero (`first`) or from `partial` ([6][4][16] floats), and end in the
-/// output through the epilogue (`last`) or back in `partial`. OB, PER_TAP and CHECKED are
-/// constants in every caller.
-INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, const int PER_TAP, const int CHECKED, const float *w,
+/// output through the epilogue (`last`) or back in `partial`. OB, PER_TAP, CHECKED and POINTWISE
+/// (a 1 × 1 kernel: the tap loops vanish and the channel loop unrolls) are constants in every caller.
+INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, const int PER_TAP, const int CHECKED,
+                        const int POINTWISE, const float *w,
                         int64_t block, int64_t q0, int positions, const tile_positions *t, int64_t cg_begin,
                         int64_t cg_end, float *partial, int first, int last) {
     const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
@@ -116,8 +117,9 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
             acc[ob][p] = first ? _mm512_setzero_ps() : _mm512_load_ps(partial + (p * GROUP + ob) * BLOCK);
         }
     }
+    const int64_t kernel_h = POINTWISE ? 1 : c->kernel_h, kernel_w = POINTWISE ? 1 : c->kernel_w;
     for (int64_t cg = cg_begin; cg < cg_end; cg++) {
-        for (int64_t ky = 0; ky < c->kernel_h; ky++) {
+        for (int64_t ky = 0; ky < kernel_h; ky++) {
             const float *rows[TILE];
             int row_ok[TILE];
 #pragma clang loop unroll(full)
@@ -126,7 +128,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
                 row_ok[p] = !CHECKED || (ih >= 0 && ih < c->in_h);
                 rows[p] = t->image[p] + cg * group_stride + ih * row_stride;
             }
-            for (int64_t kx = 0; kx < c->kernel_w; kx++) {
+            for (int64_t kx = 0; kx < kernel_w; kx++) {
                 const float *x[TILE];
 #pragma clang loop unroll(full)
                 for (int p = 0; p < P; p++) {
@@ -140,18 +142,35 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
 #pragma clang loop unroll(full)
                     for (int p = 0; p < P; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
                 }
-#pragma clang loop unroll(disable)
-                for (int g = 0; g < PER_TAP; g++) {
-                    __m512 wv[GROUP];
+                // A pointwise tile runs this loop once per channel block, so it unrolls it.
+                if (POINTWISE) {
+#pragma clang loop unroll_count(4)
+                    for (int g = 0; g < PER_TAP; g++) {
+                __m512 wv[GROUP];
 #pragma clang loop unroll(full)
-                    for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
+                        for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
 #pragma clang loop unroll(full)
-                    for (int p = 0; p < P; p++) {
-                        const __m512 v = _mm512_set1_ps(x[p][g]);
+                        for (int p = 0; p < P; p++) {
+                            const __m512 v = _mm512_set1_ps(x[p][g]);
 #pragma clang loop unroll(full)
-                        for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
+                            for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
+                        }
+                        w += OB * BLOCK;
                     }
-                    w += OB * BLOCK;
+                } else {
+#pragma clang loop unroll(disable)
+                    for (int g = 0; g < PER_TAP; g++) {
+                __m512 wv[GROUP];
+#pragma clang loop unroll(full)
+                        for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
+#pragma clang loop unroll(full)
+                        for (int p = 0; p < P; p++) {
+                            const __m512 v = _mm512_set1_ps(x[p][g]);
+#pragma clang loop unroll(full)
+                            for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
+                        }
+                        w += OB * BLOCK;
+                    }
                 }
             }
         }
@@ -191,8 +210,15 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
     static AVX512 void tile_##OB##_##P##_##PER_TAP##_##CHECKED(                                                        \
         const spdy_direct_conv *c, const float *w, int64_t block, int64_t q0, int positions, const tile_positions *t,  \
         int64_t cg_begin, int64_t cg_end, float *partial, int first, int last) {                                       \
-        tile(c, OB, P, PER_TAP, CHECKED, w, block, q0, positions, t, cg_begin, cg_end, partial, first, last);          \
+        tile(c, OB, P, PER_TAP, CHECKED, 0, w, block, q0, positions, t, cg_begin, cg_end, partial, first, last);       \
     }
+#define POINTWISE_VARIANT(OB, P)                                                                                       \
+    static AVX512 void pointwise_##OB##_##P(const spdy_direct_conv *c, const float *w, int64_t block, int64_t q0,      \
+                                            int positions, const tile_positions *t, int64_t cg_begin, int64_t cg_end,  \
+                                            float *partial, int first, int last) {                                     \
+        tile(c, OB, P, 16, 0, 1, w, block, q0, positions, t, cg_begin, cg_end, partial, first, last);                  \
+    }
+#define POINTWISE_BLOCKS(P) POINTWISE_VARIANT(1, P) POINTWISE_VARIANT(2, P) POINTWISE_VARIANT(3, P) POINTWISE_VARIANT(4, P)
 #define TILE_BLOCKS(P, PER_TAP, CHECKED)                                                                               \
     TILE_VARIANT(1, P, PER_TAP, CHECKED) TILE_VARIANT(2, P, PER_TAP, CHECKED) TILE_VARIANT(3, P, PER_TAP, CHECKED)     \
     TILE_VARIANT(4, P, PER_TAP, CHECKED)
@@ -203,6 +229,10 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
 // NCHW inputs (a stem, few channels): six-position tiles only.
 TILE_POSITIONS(0) TILE_POSITIONS(1)
 TILE_BLOCKS(6, 1, 0) TILE_BLOCKS(6, 1, 1)
+// Blocked inputs, unpadded 1 × 1 kernels.
+POINTWISE_BLOCKS(1) POINTWISE_BLOCKS(2) POINTWISE_BLOCKS(3) POINTWISE_BLOCKS(4) POINTWISE_BLOCKS(5) POINTWISE_BLOCKS(6)
+#undef POINTWISE_BLOCKS
+#undef POINTWISE_VARIANT
 #undef TILE_POSITIONS
 #undef TILE_BLOCKS
 #undef TILE_VARIANT
@@ -220,10 +250,15 @@ static const tile_fn blocked_tiles[2][TILE][GROUP] = {
 /// NCHW inputs: [checked][output blocks − 1].
 static const tile_fn planar_tiles[2][GROUP] = {ROW(6, 1, 0), ROW(6, 1, 1)};
 #undef ROW
+#define ROW(P) {pointwise_1_##P, pointwise_2_##P, pointwise_3_##P, pointwise_4_##P}
+/// Blocked inputs, unpadded 1 × 1 kernels: [positions − 1][output blocks − 1].
+static const tile_fn pointwise_tiles[TILE][GROUP] = {ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6)};
+#undef ROW
 
 /// The tile for `positions` positions of `count` output blocks.
 static inline tile_fn tile_for(const spdy_direct_conv *c, int64_t count, int positions) {
     const int checked = c->unpadded ? 0 : 1;
+    if (c->input_blocked && !checked && c->kernel_h == 1 && c->kernel_w == 1) return pointwise_tiles[positions - 1][count - 1];
     return c->input_blocked ? blocked_tiles[checked][positions - 1][count - 1] : planar_tiles[checked][count - 1];
 }
 

@@ -203,14 +203,15 @@ struct BenchModelCommand: ParsableCommand {
             _ = try plan.run(feeds, timings: &timings)
             for i in timings.indices { samples[i].append(Double(timings[i]) / 1e6) }
         }
-        var table = TextTable(columns: ["step", "node", "kernel", "median ms"])
-        var total = 0.0
+        var table = TextTable(columns: ["step", "node", "kernel", "median ms", "min ms"])
+        var total = 0.0, totalMin = 0.0
         for (i, step) in descriptions.enumerated() {
-            let median = LatencyStatistics(samples: samples[i]).median
-            total += median
-            table.add([String(i), step.node, step.kernel, String(format: "%.4f", median)])
+            let statistics = LatencyStatistics(samples: samples[i])
+            total += statistics.median
+            totalMin += statistics.minimum
+            table.add([String(i), step.node, step.kernel, String(format: "%.4f", statistics.median), String(format: "%.4f", statistics.minimum)])
         }
-        let text = table.render() + String(format: "\nsum of step medians: %.3f ms\n", total)
+        let text = table.render() + String(format: "\nsum of step medians: %.3f ms, of step minima: %.3f ms\n", total, totalMin)
         if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
     }
 

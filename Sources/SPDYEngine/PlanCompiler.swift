@@ -27,6 +27,11 @@ struct PlanCompiler {
     var slots: [String: Slot] = [:]
     /// Node indices already covered by a fused step.
     var fused: Set<Int> = []
+    /// Node indices fused before emission starts (Pad into Conv, attention blocks): their
+    /// steps may come later than their own place in the order.
+    var prefused: Set<Int> = []
+    /// Node indices whose turn in the emission order has come (emitted, or skipped as constant).
+    var visited: Set<Int> = []
     let consumers: [String: [Int]]
     let graphOutputs: Set<String>
     /// The token block width of every token-blocked value in this plan, read once: tests switch
@@ -78,7 +83,9 @@ struct PlanCompiler {
         try findAttentionFusions()
         findResidualLayerNorms()
         (channelBlocked, directWhenDense) = try findChannelBlocking()
+        prefused = fused
         for index in analysis.order where !fused.contains(index) {
+            visited.insert(index)
             let node = graph.nodes[index]
             if let attention = attentionFusions[index] {
                 emitAttention(attention)
@@ -381,6 +388,9 @@ struct PlanCompiler {
             guard DirectConvolution.supports(g, inputBlocked: inputBlocked), activation.clampBounds != nil || !outputBlocked else {
                 throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "channel-blocked but not a direct convolution (internal)")
             }
+            if let residual, inputName != residual, outputBlocked, residualBlocked {
+                writeInPlace(final, over: residual)
+            }
             let step = DirectConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
                                       input: slot(for: inputName).buffer!, inputBlocked: inputBlocked,
                                       output: slot(for: final).buffer!, outputBlocked: outputBlocked,
@@ -421,6 +431,23 @@ struct PlanCompiler {
         fused.insert(next)
         value = add.outputs[0]
         return other
+    }
+
+    /// Lets a step write `output` into the buffer of `residual`, the operand it adds element by
+    /// element (each output element overwrites the residual element it has just read), when
+    /// nothing reads `residual` after the step at node `index`: no later node, no alias, no one
+    /// outside the plan. The write then finds its cache lines already loaded instead of reading
+    /// them from memory first, as a separate output buffer would. Every other reader of
+    /// `residual` must already be emitted (visited, or fused into an emitted step).
+    mutating func writeInPlace(_ output: String, over residual: String) {
+        guard slots[output] == nil, isPrivate(output), let buffer = slots[residual]?.buffer, !memory.pinned.contains(buffer),
+              type(output).count == type(residual).count else { return }
+        let done = { (node: Int) in self.visited.contains(node) || (self.fused.contains(node) && !self.prefused.contains(node)) }
+        // Every value held in the buffer (the residual, its aliases, earlier in-place results).
+        for (name, slot) in slots where slot.buffer == buffer {
+            guard isPrivate(name), (consumers[name] ?? []).allSatisfy(done) else { return }
+        }
+        slots[output] = Slot(type: type(output), buffer: buffer, tensor: nil)
     }
 
     /// Inference-mode BatchNormalization as a per-channel scale and shift (constant parameters).

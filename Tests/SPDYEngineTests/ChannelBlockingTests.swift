@@ -10,10 +10,11 @@ import SPDYTensor
 /// `Relu`, a convolution whose 24 channels do not fill blocks, and global pooling. A graph output
 /// or an observed value inside the region stays NCHW, and so does the region around it. Outputs
 /// must equal the reference interpreter's with blocking on and off, at 1 and 2 threads, and with
-/// an intermediate value observed (which must stay NCHW and readable).
+/// an intermediate value observed (which must stay NCHW and readable). The fused residual Add
+/// writes its sum over the residual's buffer, unless a later node still reads the residual.
 @Suite("Channel-blocked plans", .enabled(if: KernelInstructionSet.available.contains(.avx512)))
 struct ChannelBlockingTests {
-    static func graph(outputs: [String]) -> Graph {
+    static func graph(outputs: [String], laterResidualReader: Bool = false) -> Graph {
         var random = VerifierRandom(seed: 1234)
         var initializers: [String: Tensor] = [:]
         var nodes: [Node] = []
@@ -61,6 +62,10 @@ struct ChannelBlockingTests {
         conv("d", "b", "d.o", 48, 64, 1)
         relu("d.o", "d.r")
         nodes.append(Node(name: "gap.d", opType: "GlobalAveragePool", inputs: ["d.r"], outputs: ["gd"]))
+        if laterResidualReader {
+            // "p", the residual of a2, read again after a2 has run.
+            nodes.append(Node(name: "gap.p", opType: "GlobalAveragePool", inputs: ["p"], outputs: ["gp"]))
+        }
         return Graph(name: "blocked", inputs: [ValueInfo(name: "x", dataType: .float32, shape: [2, 3, 29, 27].map(Dim.fixed))],
                      outputs: outputs.map { ValueInfo(name: $0, dataType: .float32, shape: nil) },
                      initializers: initializers, nodes: nodes, opsetVersion: 13)
@@ -71,9 +76,10 @@ struct ChannelBlockingTests {
         var random = VerifierRandom(seed: 99)
         let x = Tensor(shape: [2, 3, 29, 27], floats: random.values(2 * 3 * 29 * 27))
         // Outputs, and observed values (a graph output "a" and an observed "a1.r" stay NCHW).
-        for (outputs, observed) in [(["gc", "gd"], [String]()), (["gc", "gd", "a"], []), (["gc", "gd"], ["a1.r"])] {
-            let graph = Self.graph(outputs: outputs)
-            let want = try ReferenceInterpreter.run(Self.graph(outputs: outputs + observed), feeds: ["x": x])
+        for (outputs, observed) in [(["gc", "gd"], [String]()), (["gc", "gd", "a"], []), (["gc", "gd"], ["a1.r"]), (["gc", "gd", "gp"], [])] {
+            let later = outputs.contains("gp")
+            let graph = Self.graph(outputs: outputs, laterResidualReader: later)
+            let want = try ReferenceInterpreter.run(Self.graph(outputs: outputs + observed, laterResidualReader: later), feeds: ["x": x])
             for blocking in [false, true] {
                 for threads in [1, 2] {
                     let plan = try ExecutionPlan(graph: graph, inputShapes: ["x": [2, 3, 29, 27]],
@@ -88,6 +94,9 @@ struct ChannelBlockingTests {
                     }
                     let kernels = plan.stepDescriptions.map(\.kernel)
                     #expect(kernels.contains { $0.contains("direct") } == blocking, "\(kernels)")
+                    if blocking && observed.isEmpty && !outputs.contains("a") {
+                        #expect(kernels.contains { $0.contains("+residual in place") } == !later, "\(kernels)")
+                    }
                     guard blocking && observed.isEmpty && outputs == ["gc", "gd"] else { continue }
                     // The stem reads the image NCHW and writes blocks for the MaxPool; "c" (24
                     // channels) runs NCHW.

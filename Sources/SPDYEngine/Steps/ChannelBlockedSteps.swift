@@ -34,7 +34,8 @@ final class DirectConvStep: SingleInputStep {
     var kernel: String {
         let g = convolution.geometry
         let layouts = [convolution.inputBlocked, outputBlocked].map { $0 ? "nchw16c" : "nchw" }.joined(separator: "→")
-        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) direct \(layouts)\(residual != nil ? "+residual" : "")\(activation)"
+        let sum = residual == nil ? "" : residual == output ? "+residual in place" : "+residual"
+        return "Conv \(g.kernelHeight)x\(g.kernelWidth)/\(g.strideH) direct \(layouts)\(sum)\(activation)"
     }
 
     func execute(_ memory: PlanMemory, _ pool: ThreadPool) throws {
