@@ -7,17 +7,11 @@
 // interleaves them) and broadcasts the channel's value at each of the six positions. Positions
 // are counted over the whole batch, so a tile may span rows and images: small planes (7 × 7)
 // still fill whole tiles. A tap that falls into the padding reads a block of zeros instead.
-#include "spdy_conv_avx512.h"
+#include "spdy_direct_conv_shared.h"
 #include "spdy_transpose.h"
 
 #include <string.h>
 
-#define BLOCK SPDY_CHANNEL_BLOCK
-#define GROUP SPDY_CONV_BLOCKS_PER_GROUP
-#define TILE SPDY_CONV_TILE_POSITIONS
-
-/// Input channels per tap: a whole block when the input is blocked, else one channel.
-static inline int64_t channels_per_tap(const spdy_direct_conv *c) { return c->input_blocked ? BLOCK : 1; }
 
 int64_t spdy_direct_conv_packed_size(const spdy_direct_conv *c) {
     const int64_t blocks = c->out_channels / BLOCK;
@@ -64,40 +58,6 @@ void spdy_blocked_to_nchw(const float *x, float *y, int64_t images, int64_t chan
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
 
-static const float zeros[BLOCK] __attribute__((aligned(64))) = {0};
-
-/// Where the six positions of a micro-tile read (window origin, image base) and write (offsets of
-/// the position in its image's first output block, NCHW: n · C_out · H_out · W_out + r, and
-/// NCHW16c: n · C_out · H_out · W_out + 16 r, with r the position in the plane).
-typedef struct tile_positions {
-    int64_t ih0[TILE], iw0[TILE], planar[TILE], blocked[TILE];
-    const float *image[TILE];
-} tile_positions;
-
-/// The positions of `tiles` consecutive tiles from q0 (at most q_end): one division for the
-/// first, then stepping along rows and images. Positions past q_end repeat the last one.
-static inline void locate(const spdy_direct_conv *c, int64_t q0, int64_t q_end, int tiles, tile_positions *t) {
-    const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
-    int64_t n = q0 / ohw, r = q0 % ohw, oy = r / c->out_w, ox = r % c->out_w;
-    int64_t ih0 = 0, iw0 = 0, planar = 0, blocked = 0;
-    const float *image = NULL;
-    for (int i = 0; i < tiles * TILE; i++) {
-        if (q0 + i < q_end) {
-            ih0 = oy * c->stride_h - c->pad_top;
-            iw0 = ox * c->stride_w - c->pad_left;
-            planar = n * c->out_channels * ohw + oy * c->out_w + ox;
-            blocked = n * c->out_channels * ohw + (oy * c->out_w + ox) * BLOCK;
-            image = c->input + n * c->in_channels * hw;
-            if (++ox == c->out_w) {
-                ox = 0;
-                if (++oy == c->out_h) { oy = 0; n++; }
-            }
-        }
-        tile_positions *tp = &t[i / TILE];
-        tp->ih0[i % TILE] = ih0; tp->iw0[i % TILE] = iw0; tp->planar[i % TILE] = planar; tp->blocked[i % TILE] = blocked; tp->image[i % TILE] = image;
-    }
-}
-
 /// One micro-tile over input channel groups [cg_begin, cg_end): output blocks
 /// [block, block + OB) of group-packed weights `w` (at cg_begin), positions q0 … q0 + positions − 1.
 /// The accumulators start at zero (`first`) or from `partial` ([6][4][16] floats), and end in the
@@ -133,7 +93,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
 #pragma clang loop unroll(full)
                 for (int p = 0; p < P; p++) {
                     const int64_t iw = t->iw0[p] + kx * c->dilation_w;
-                    x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : zeros;
+                    x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : spdy_conv_zeros;
                 }
                 // The next tile's input for this tap (the next six positions of the row): deep
                 // layers read one line per position from each of many channel-block planes, more
@@ -237,8 +197,6 @@ POINTWISE_BLOCKS(1) POINTWISE_BLOCKS(2) POINTWISE_BLOCKS(3) POINTWISE_BLOCKS(4) 
 #undef TILE_BLOCKS
 #undef TILE_VARIANT
 
-typedef void (*tile_fn)(const spdy_direct_conv *, const float *, int64_t, int64_t, int, const tile_positions *, int64_t,
-                        int64_t, float *, int, int);
 #define ROW(P, PER_TAP, CHECKED)                                                                                       \
     {tile_1_##P##_##PER_TAP##_##CHECKED, tile_2_##P##_##PER_TAP##_##CHECKED, tile_3_##P##_##PER_TAP##_##CHECKED,       \
      tile_4_##P##_##PER_TAP##_##CHECKED}
@@ -256,57 +214,15 @@ static const tile_fn pointwise_tiles[TILE][GROUP] = {ROW(1), ROW(2), ROW(3), ROW
 #undef ROW
 
 /// The tile for `positions` positions of `count` output blocks.
-static inline tile_fn tile_for(const spdy_direct_conv *c, int64_t count, int positions) {
+static tile_fn tile_for(const spdy_direct_conv *c, int64_t count, int positions) {
     const int checked = c->unpadded ? 0 : 1;
     if (c->input_blocked && !checked && c->kernel_h == 1 && c->kernel_w == 1) return pointwise_tiles[positions - 1][count - 1];
     return c->input_blocked ? blocked_tiles[checked][positions - 1][count - 1] : planar_tiles[checked][count - 1];
 }
 
-/// Tiles per chunk: a chunk's partial sums (8 tiles × 6 positions × 4 blocks: 12 KiB) stay in L1
-/// while the weights of one slice of input channels are reused across its tiles.
-#define CHUNK_TILES 8
-/// Bytes of weights per slice of input channel groups: the slice stays in L1 across a chunk's tiles.
-#define SLICE_BYTES (16 * 1024)
-
-/// Output block group `group` over positions [q_begin, q_end) (at most CHUNK_TILES tiles): for
-/// each slice of input channels, every tile; so each weight is read from L2 once per chunk.
-static AVX512 void run_chunk(const spdy_direct_conv *c, int64_t group, int64_t count, int64_t q_begin, int64_t q_end) {
-    const int64_t per_tap = channels_per_tap(c), taps = c->kernel_h * c->kernel_w;
-    const int64_t channel_groups = c->in_channels / per_tap;
-    const int64_t group_weights = BLOCK * c->in_channels * taps * GROUP;
-    const int64_t cg_weights = per_tap * taps * count * BLOCK;  // floats per input channel group
-    int64_t slice = SLICE_BYTES / (4 * cg_weights);
-    if (slice < 1) slice = 1;
-    tile_positions where[CHUNK_TILES];
-    float partial[CHUNK_TILES][TILE * GROUP * BLOCK] __attribute__((aligned(64)));
-    const int tiles = (int)((q_end - q_begin + TILE - 1) / TILE);
-    locate(c, q_begin, q_end, tiles, where);
-    const float *w = c->weights + group * group_weights;
-    for (int64_t cg = 0; cg < channel_groups; cg += slice) {
-        const int64_t end = cg + slice < channel_groups ? cg + slice : channel_groups;
-        for (int i = 0; i < tiles; i++) {
-            const int64_t q = q_begin + i * TILE, left = q_end - q;
-            const int positions = (int)(left < TILE ? left : TILE);
-            tile_for(c, count, positions)(c, w + cg * cg_weights, group * GROUP, q, positions, &where[i], cg, end, partial[i],
-                                          cg == 0, end == channel_groups);
-        }
-    }
-}
-
 AVX512 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
                                     int64_t pos_end, int64_t pos_chunk) {
-    const int64_t blocks = c->out_channels / BLOCK;
-    if (pos_chunk <= 0) pos_chunk = pos_end - pos_start;
-    for (int64_t chunk = pos_start; chunk < pos_end; chunk += pos_chunk) {
-        const int64_t chunk_end = chunk + pos_chunk < pos_end ? chunk + pos_chunk : pos_end;
-        for (int64_t group = group_start; group < group_end; group++) {
-            const int64_t count = blocks - group * GROUP < GROUP ? blocks - group * GROUP : GROUP;
-            for (int64_t q = chunk; q < chunk_end; q += CHUNK_TILES * TILE) {
-                const int64_t end = q + CHUNK_TILES * TILE < chunk_end ? q + CHUNK_TILES * TILE : chunk_end;
-                run_chunk(c, group, count, q, end);
-            }
-        }
-    }
+    run_direct_conv(c, group_start, group_end, pos_start, pos_end, pos_chunk, tile_for);
 }
 
 #else

@@ -39,9 +39,9 @@ public struct EngineOptions: Sendable {
     public static let tokenBlockingDefault: Bool = getenv("SPDY_TOKEN_BLOCKING").map { String(cString: $0) != "0" } ?? true
 
     /// Whether plans compiled now run dense convolutions on the direct NCHW16c kernel: channel
-    /// blocking on, and the AVX-512 kernels active (the kernel has no AVX2 variant yet).
+    /// blocking on, on x86_64 (AVX-512 or AVX2, whichever `KernelInstructionSet.active` names).
     public var directConvolutions: Bool {
-        channelBlocking && KernelInstructionSet.active == .avx512 && KernelInstructionSet.available.contains(.avx512)
+        channelBlocking && DirectConvolution.isAvailable
     }
 
     /// On unless the environment sets `SPDY_CHANNEL_BLOCKING=0` (read once).

@@ -3,7 +3,8 @@ import Foundation
 
 /// A dense convolution (one group) computed directly on channel-blocked tensors, as ONNX
 /// Runtime's NCHWc convolutions are: no im2col, no packing of activations per call, and the
-/// bias, residual and clamp applied as each result leaves the registers (`spdy_direct_conv_avx512`, C).
+/// bias, residual and clamp applied as each result leaves the registers (`spdy_direct_conv_avx512`
+/// and `spdy_direct_conv_avx2`, C; the instruction set active at init).
 ///
 /// Layouts: the input, the output and the residual are each NCHW16c (`ChannelBlocking`) or
 /// NCHW. The kernel itself reads blocked inputs, or NCHW inputs whose channels do not fill
@@ -23,12 +24,24 @@ public final class DirectConvolution: @unchecked Sendable {
     let paddedGeometry: ConvGeometry?
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
+    /// The micro-kernel's instruction set (`KernelInstructionSet.active` at init).
+    public let instructionSet: KernelInstructionSet
     let lo: Float, hi: Float
 
-    /// Whether the direct kernel runs `g` on this CPU: AVX-512, one group, output channels a
+    /// Whether this build has the kernel: x86_64, in AVX-512 or AVX2 (the instruction set
+    /// `KernelInstructionSet.active` names when the convolution is built).
+    public static let isAvailable: Bool = {
+        #if arch(x86_64)
+        return true
+        #else
+        return false
+        #endif
+    }()
+
+    /// Whether the direct kernel runs `g` on this CPU: x86_64, one group, output channels a
     /// multiple of 16, and input channels a multiple of 16 when the input is blocked.
     public static func supports(_ g: ConvGeometry, inputBlocked: Bool) -> Bool {
-        KernelInstructionSet.available.contains(.avx512) && g.groups == 1 && g.outChannels % ChannelBlocking.width == 0
+        isAvailable && g.groups == 1 && g.outChannels % ChannelBlocking.width == 0
             && (!inputBlocked || g.inChannels % ChannelBlocking.width == 0) && g.outHeight > 0 && g.outWidth > 0
     }
 
@@ -40,6 +53,7 @@ public final class DirectConvolution: @unchecked Sendable {
         precondition(weights.count == geometry.outChannels * geometry.patchSize, "weights do not match \(geometry)")
         self.geometry = geometry
         self.inputBlocked = inputBlocked
+        instructionSet = KernelInstructionSet.active
         blocksInput = !inputBlocked && geometry.inChannels % ChannelBlocking.width == 0
         self.lo = lo
         self.hi = hi
@@ -137,13 +151,14 @@ public final class DirectConvolution: @unchecked Sendable {
         let groups = (g.outChannels / ChannelBlocking.width + perGroup - 1) / perGroup
         let block = Int64(Self.positionsPerBlock(g))
         let arguments = c
+        let kernel = instructionSet == .avx512 ? spdy_direct_conv_avx512 : spdy_direct_conv_avx2
         // Threads take output block groups when the weights outweigh the input (deep layers at
         // small batches), so each reads only its groups' weights; else ranges of positions.
         let weightBytes = 4 * g.outChannels * g.patchSize, inputBytes = 4 * g.batch * g.inChannels * g.inHeight * g.inWidth
         if weightBytes > inputBytes && groups >= pool.threads {
             pool.parallelChunks(groups) { _, range in
                 withUnsafePointer(to: arguments) {
-                    spdy_direct_conv_avx512($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), block)
+                    kernel($0, Int64(range.lowerBound), Int64(range.upperBound), 0, Int64(positions), block)
                 }
             }
         } else {
@@ -151,7 +166,7 @@ public final class DirectConvolution: @unchecked Sendable {
             pool.parallelChunks(tiles) { _, range in
                 let first = range.lowerBound * tile, last = min(positions, range.upperBound * tile)
                 withUnsafePointer(to: arguments) {
-                    spdy_direct_conv_avx512($0, 0, Int64(groups), Int64(first), Int64(last), block)
+                    kernel($0, 0, Int64(groups), Int64(first), Int64(last), block)
                 }
             }
         }

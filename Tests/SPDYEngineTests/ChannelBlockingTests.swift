@@ -9,10 +9,10 @@ import SPDYTensor
 /// fused into a convolution and one that is not (an Add of two ReLU outputs), a standalone
 /// `Relu`, a convolution whose 24 channels do not fill blocks, and global pooling. A graph output
 /// or an observed value inside the region stays NCHW, and so does the region around it. Outputs
-/// must equal the reference interpreter's with blocking on and off, at 1 and 2 threads, and with
+/// must equal the reference interpreter's with blocking on and off, at 1 and 2 threads (and with the AVX2 kernels), and with
 /// an intermediate value observed (which must stay NCHW and readable). The fused residual Add
 /// writes its sum over the residual's buffer, unless a later node still reads the residual.
-@Suite("Channel-blocked plans", .enabled(if: KernelInstructionSet.available.contains(.avx512)))
+@Suite("Channel-blocked plans", .enabled(if: DirectConvolution.isAvailable))
 struct ChannelBlockingTests {
     static func graph(outputs: [String], laterResidualReader: Bool = false) -> Graph {
         var random = VerifierRandom(seed: 1234)
@@ -81,11 +81,13 @@ struct ChannelBlockingTests {
             let graph = Self.graph(outputs: outputs, laterResidualReader: later)
             let want = try ReferenceInterpreter.run(Self.graph(outputs: outputs + observed, laterResidualReader: later), feeds: ["x": x])
             for blocking in [false, true] {
-                for threads in [1, 2] {
-                    let plan = try ExecutionPlan(graph: graph, inputShapes: ["x": [2, 3, 29, 27]],
-                                                 options: EngineOptions(threads: threads, observed: Set(observed), channelBlocking: blocking))
+                for (threads, isa) in [(1, KernelInstructionSet.available.last!), (2, KernelInstructionSet.available.last!), (2, .avx2)] {
+                    let plan = try KernelInstructionSet.$override.withValue(isa) {
+                        try ExecutionPlan(graph: graph, inputShapes: ["x": [2, 3, 29, 27]],
+                                          options: EngineOptions(threads: threads, observed: Set(observed), channelBlocking: blocking))
+                    }
                     let got = try plan.run(["x": x])
-                    let label = "blocking \(blocking) threads \(threads) outputs \(outputs) observed \(observed)"
+                    let label = "blocking \(blocking) threads \(threads) \(isa) outputs \(outputs) observed \(observed)"
                     for name in outputs + observed {
                         let a = try observed.contains(name) ? plan.value(named: name) : #require(got[name])
                         let b = try #require(want[name])

@@ -5,8 +5,8 @@ import Testing
 /// every input/output/residual layout, the ResNet geometries (1×1, 3×3, strided, the 7×7 stem on
 /// a 3-channel NCHW image) and awkward ones (dilation, asymmetric padding, output block counts
 /// that leave a partial group of four, tiles spanning rows and images, input channels in several
-/// slices), at 1 and 2 threads.
-@Suite("Direct convolution (NCHW16c)", .enabled(if: KernelInstructionSet.available.contains(.avx512)))
+/// slices), at 1 and 2 threads, with every instruction set this CPU runs (AVX-512 and AVX2).
+@Suite("Direct convolution (NCHW16c)", .enabled(if: DirectConvolution.isAvailable))
 struct DirectConvolutionTests {
     struct Case: CustomStringConvertible, Sendable {
         var batch: Int, inChannels: Int, outChannels: Int, size: (h: Int, w: Int), kernel: (h: Int, w: Int)
@@ -82,33 +82,38 @@ struct DirectConvolutionTests {
         for inputBlocked in inputLayouts {
             for (withResidual, lo) in [(false, -Float.infinity), (true, Float(0))] {
                 let want = Self.reference(g, x, w, bias, withResidual ? residual : nil, lo: lo, hi: .infinity)
-                let conv = DirectConvolution(geometry: g, weights: w, bias: bias, lo: lo, inputBlocked: inputBlocked)
-                let input = inputBlocked
-                    ? ChannelBlocking.blocked(x, images: g.batch, channels: g.inChannels, plane: g.inHeight * g.inWidth) : x
-                let blockedResidual = ChannelBlocking.blocked(residual, images: g.batch, channels: g.outChannels, plane: outPlane)
-                for outputBlocked in [false, true] {
-                    for residualBlocked in withResidual ? [false, true] : [true] {
-                        for threads in [1, 2] {
-                            var y = [Float](repeating: .nan, count: count)
-                            var staging = [Float](repeating: .nan, count: max(1, conv.stagingSize(outputBlocked: outputBlocked)))
-                            let r = residualBlocked ? blockedResidual : residual
-                            input.withUnsafeBufferPointer { xp in
-                                r.withUnsafeBufferPointer { rp in
-                                    y.withUnsafeMutableBufferPointer { yp in
-                                        staging.withUnsafeMutableBufferPointer { sp in
-                                            conv.run(input: xp.baseAddress!, output: yp.baseAddress!, outputBlocked: outputBlocked,
-                                                     residual: withResidual ? rp.baseAddress! : nil, residualBlocked: residualBlocked,
-                                                     staging: sp.baseAddress!, pool: ThreadPool(threads: threads))
+                for isa in KernelInstructionSet.available {
+                    let conv = KernelInstructionSet.$override.withValue(isa) {
+                        DirectConvolution(geometry: g, weights: w, bias: bias, lo: lo, inputBlocked: inputBlocked)
+                    }
+                    #expect(conv.instructionSet == isa)
+                    let input = inputBlocked
+                        ? ChannelBlocking.blocked(x, images: g.batch, channels: g.inChannels, plane: g.inHeight * g.inWidth) : x
+                    let blockedResidual = ChannelBlocking.blocked(residual, images: g.batch, channels: g.outChannels, plane: outPlane)
+                    for outputBlocked in [false, true] {
+                        for residualBlocked in withResidual ? [false, true] : [true] {
+                            for threads in [1, 2] {
+                                var y = [Float](repeating: .nan, count: count)
+                                var staging = [Float](repeating: .nan, count: max(1, conv.stagingSize(outputBlocked: outputBlocked)))
+                                let r = residualBlocked ? blockedResidual : residual
+                                input.withUnsafeBufferPointer { xp in
+                                    r.withUnsafeBufferPointer { rp in
+                                        y.withUnsafeMutableBufferPointer { yp in
+                                            staging.withUnsafeMutableBufferPointer { sp in
+                                                conv.run(input: xp.baseAddress!, output: yp.baseAddress!, outputBlocked: outputBlocked,
+                                                         residual: withResidual ? rp.baseAddress! : nil, residualBlocked: residualBlocked,
+                                                         staging: sp.baseAddress!, pool: ThreadPool(threads: threads))
+                                            }
                                         }
                                     }
                                 }
+                                let got = outputBlocked
+                                    ? ChannelBlocking.planar(y, images: g.batch, channels: g.outChannels, plane: outPlane) : y
+                                let scale = want.map(abs).max() ?? 1
+                                let error = zip(got, want).map { abs($0 - $1) }.max() ?? 0
+                                #expect(!got.contains { $0.isNaN } && error <= 1e-5 * max(1, scale),
+                                        "\(c) \(isa) input \(inputBlocked ? "blocked" : "NCHW") output \(outputBlocked ? "blocked" : "NCHW") residual \(withResidual ? (residualBlocked ? "blocked" : "NCHW") : "none") threads \(threads): error \(error)")
                             }
-                            let got = outputBlocked
-                                ? ChannelBlocking.planar(y, images: g.batch, channels: g.outChannels, plane: outPlane) : y
-                            let scale = want.map(abs).max() ?? 1
-                            let error = zip(got, want).map { abs($0 - $1) }.max() ?? 0
-                            #expect(!got.contains { $0.isNaN } && error <= 1e-5 * max(1, scale),
-                                    "\(c) input \(inputBlocked ? "blocked" : "NCHW") output \(outputBlocked ? "blocked" : "NCHW") residual \(withResidual ? (residualBlocked ? "blocked" : "NCHW") : "none") threads \(threads): error \(error)")
                         }
                     }
                 }

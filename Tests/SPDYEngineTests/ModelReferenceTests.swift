@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SPDYEngine
 import SPDYGraph
+import SPDYKernels
 import SPDYONNX
 import SPDYTensor
 
@@ -39,6 +40,12 @@ struct ModelReferenceTests {
     func withoutChannelBlocking() throws {
         _ = try check("resnet50", threads: 2, channelBlocking: false)
         _ = try check("efficientnet_lite0", threads: 2, channelBlocking: false)
+    }
+
+    /// The AVX2 kernels (the direct convolutions' two-register blocks, as on AMD Zen 3).
+    @Test("torchvision ResNet-50 with the AVX2 kernels")
+    func resnet50AVX2() throws {
+        _ = try KernelInstructionSet.$override.withValue(.avx2) { try check("resnet50", threads: 2) }
     }
 
     @Test("ddddocr YOLO-style detector", arguments: [1, 2])

@@ -4,4 +4,4 @@
 #include "spdy_transpose.h"
 #include "spdy_cpu.h"
 #include "spdy_gemm_avx512.h"
-#include "spdy_conv_avx512.h"
+#include "spdy_direct_conv.h"

@@ -1,5 +1,5 @@
-#ifndef SPDY_CONV_AVX512_H
-#define SPDY_CONV_AVX512_H
+#ifndef SPDY_DIRECT_CONV_H
+#define SPDY_DIRECT_CONV_H
 
 #include <stdint.h>
 
@@ -48,6 +48,12 @@ void spdy_direct_conv_pack(const spdy_direct_conv *c, const float *weights, floa
 /// spdy_cpu_has_avx512() returned 1.
 void spdy_direct_conv_avx512(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
                              int64_t pos_end, int64_t pos_chunk);
+
+/// The same computation in AVX2 and FMA (x86_64 CPUs without AVX-512, such as AMD Zen 3): the
+/// same layouts and packed weights, each 16-channel block held in two 256-bit registers. Does
+/// nothing on other architectures.
+void spdy_direct_conv_avx2(const spdy_direct_conv *c, int64_t group_start, int64_t group_end, int64_t pos_start,
+                           int64_t pos_end, int64_t pos_chunk);
 
 /// NCHW → NCHW16c for `images` images of `channels` (a multiple of 16) × `plane` values.
 void spdy_nchw_to_blocked(const float *x, float *y, int64_t images, int64_t channels, int64_t plane);
