@@ -196,10 +196,10 @@ do {
     }
 }
 
-// Direct NCHW16c convolutions (`DirectConvolution`) on ResNet-50's shapes at batch 16, against
-// OpenBLAS on the same product (M = out channels, K = patch, N = positions; no im2col, which
+// Direct NCHW16c convolutions (`DirectConvolution`, every instruction set this CPU runs) on
+// ResNet-50's shapes at batch 16, against OpenBLAS on the same product (M = out channels, K = patch, N = positions; no im2col, which
 // the old path also paid): `kernel-bench T conv`.
-if only == "conv", KernelInstructionSet.available.contains(.avx512) {
+if only == "conv", DirectConvolution.isAvailable {
     let batch = Int(ProcessInfo.processInfo.environment["KERNEL_BENCH_BATCH"] ?? "") ?? 16
     let convs: [(String, ConvGeometry)] = [
         ("l1 1x1 64->64", ConvGeometry(batch: batch, inChannels: 64, inHeight: 56, inWidth: 56, outChannels: 64, kernelHeight: 1, kernelWidth: 1)),
@@ -213,16 +213,23 @@ if only == "conv", KernelInstructionSet.available.contains(.avx512) {
         ("l4 3x3 512->512", ConvGeometry(batch: batch, inChannels: 512, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
         ("l4 1x1 2048->512", ConvGeometry(batch: batch, inChannels: 2048, inHeight: 7, inWidth: 7, outChannels: 512, kernelHeight: 1, kernelWidth: 1)),
     ]
-    print("\ndirect NCHW16c convolutions, batch \(batch), \(threads) thread(s)")
-    print("shape                    direct ms  GF/s   sgemm ms  GF/s   sgemm/direct")
+    let isas = KernelInstructionSet.available.reversed()
+    print("\ndirect NCHW16c convolutions, batch \(batch), \(threads) thread(s); sgemm/direct for the widest")
+    print("shape                  " + isas.map { "\($0.rawValue) ms".padding(toLength: 10, withPad: " ", startingAt: 0) + "  GF/s  " }.joined()
+          + " sgemm ms  GF/s   sgemm/direct")
     for (name, g) in convs {
         let inCount = g.batch * g.inChannels * g.inHeight * g.inWidth
         let plane = g.outHeight * g.outWidth, outCount = g.batch * g.outChannels * plane
         let x = AlignedFloats.allocate(inCount), y = AlignedFloats.allocate(outCount)
         for i in 0..<inCount { x[i] = Float(i % 7) - 3 }
         let w = (0..<(g.outChannels * g.patchSize)).map { Float($0 % 5) - 2 }
-        let conv = DirectConvolution(geometry: g, weights: w, bias: nil, lo: 0, inputBlocked: true)
-        let direct = median { conv.run(input: x, output: y, outputBlocked: true, pool: pool) }
+        let directs = isas.map { isa in
+            let conv = KernelInstructionSet.$override.withValue(isa) {
+                DirectConvolution(geometry: g, weights: w, bias: nil, lo: 0, inputBlocked: true)
+            }
+            return median { conv.run(input: x, output: y, outputBlocked: true, pool: pool) }
+        }
+        let direct = directs[0]
         let b = AlignedFloats.allocate(g.patchSize * plane * g.batch)
         for i in 0..<(g.patchSize * plane * g.batch) { b[i] = Float(i % 5) - 2 }
         let n = plane * g.batch
@@ -232,7 +239,8 @@ if only == "conv", KernelInstructionSet.available.contains(.avx512) {
         }
         let flops = 2.0 * Double(g.macs)
         print(name.padding(toLength: 24, withPad: " ", startingAt: 0)
-              + String(format: "%8.2f  %6.1f  %8.2f  %6.1f   %5.2f×", direct * 1e3, flops / direct / 1e9, blas * 1e3, flops / blas / 1e9, blas / direct))
+              + directs.map { String(format: "%8.2f  %6.1f  ", $0 * 1e3, flops / $0 / 1e9) }.joined()
+              + String(format: "%8.2f  %6.1f   %5.2f×", blas * 1e3, flops / blas / 1e9, blas / direct))
         x.deallocate(); y.deallocate(); b.deallocate()
     }
 }

@@ -2,8 +2,9 @@ import CKernels
 import Foundation
 
 /// Instruction sets of the kernels that have an AVX-512 variant in C (`CKernels`): the sparse ×
-/// dense products, fused attention and the dense packed micro-kernel. AVX2 means the Swift `SIMD8` code (AVX2/FMA on x86_64,
-/// NEON on arm64).
+/// dense products, fused attention, the dense packed micro-kernel and the direct convolution.
+/// AVX2 means the Swift `SIMD8` code (AVX2/FMA on x86_64, NEON on arm64), and for the direct
+/// convolution its AVX2 C kernel.
 public enum KernelInstructionSet: String, Sendable, CaseIterable {
     case avx2, avx512
 
