@@ -227,7 +227,9 @@ if only == "conv", DirectConvolution.isAvailable {
             let conv = KernelInstructionSet.$override.withValue(isa) {
                 DirectConvolution(geometry: g, weights: w, bias: nil, lo: 0, inputBlocked: true)
             }
-            return median { conv.run(input: x, output: y, outputBlocked: true, pool: pool) }
+            let staging = AlignedFloats.allocate(max(1, conv.stagingSize(outputBlocked: true)))
+            defer { staging.deallocate() }
+            return median { conv.run(input: x, output: y, outputBlocked: true, staging: staging, pool: pool) }
         }
         let direct = directs[0]
         let b = AlignedFloats.allocate(g.patchSize * plane * g.batch)

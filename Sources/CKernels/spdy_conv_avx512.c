@@ -46,6 +46,18 @@ void spdy_nchw_to_blocked(const float *x, float *y, int64_t images, int64_t chan
     }
 }
 
+void spdy_blocked_subsample(const float *x, float *y, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                            int64_t stride_h, int64_t stride_w) {
+    for (int64_t p = 0; p < planes; p++) {
+        const float *src = x + p * in_h * in_w * BLOCK;
+        float *dst = y + p * out_h * out_w * BLOCK;
+        for (int64_t oy = 0; oy < out_h; oy++) {
+            const float *row = src + oy * stride_h * in_w * BLOCK;
+            for (int64_t ox = 0; ox < out_w; ox++, dst += BLOCK) memcpy(dst, row + ox * stride_w * BLOCK, BLOCK * sizeof(float));
+        }
+    }
+}
+
 void spdy_blocked_to_nchw(const float *x, float *y, int64_t images, int64_t channels, int64_t plane) {
     for (int64_t b = 0; b < images * channels / BLOCK; b++) {
         spdy_transpose_block(x + b * BLOCK * plane, BLOCK, plane, BLOCK, y + b * BLOCK * plane, plane);

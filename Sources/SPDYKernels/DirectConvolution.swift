@@ -22,6 +22,11 @@ public final class DirectConvolution: @unchecked Sendable {
     /// geometry of the input copied into a zero border, so that the kernel's one-channel taps
     /// need no bounds checks.
     let paddedGeometry: ConvGeometry?
+    /// For a strided, unpadded 1 × 1 convolution on blocked input: the unstrided geometry it
+    /// runs as, on a compact copy of the positions it reads (`spdy_blocked_subsample`). The
+    /// strided input spans stride² times the memory it uses, which made outer blocks (sized by
+    /// the input they span) 4× smaller and each re-read every group's weights.
+    let subsampledGeometry: ConvGeometry?
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
     /// The micro-kernel's instruction set (`KernelInstructionSet.active` at init).
@@ -71,6 +76,15 @@ public final class DirectConvolution: @unchecked Sendable {
         } else {
             paddedGeometry = nil
         }
+        if inputBlocked && geometry.kernelHeight == 1 && geometry.kernelWidth == 1 && !geometry.hasPadding
+            && (geometry.strideH > 1 || geometry.strideW > 1) {
+            var compact = geometry
+            (compact.inHeight, compact.inWidth) = (geometry.outHeight, geometry.outWidth)
+            (compact.strideH, compact.strideW) = (1, 1)
+            subsampledGeometry = compact
+        } else {
+            subsampledGeometry = nil
+        }
         var shape = Self.arguments(geometry, inputBlocked: inputBlocked || blocksInput)
         packed = AlignedFloats.allocate(Int(spdy_direct_conv_packed_size(&shape)))
         weights.withUnsafeBufferPointer { spdy_direct_conv_pack(&shape, $0.baseAddress, packed) }
@@ -88,6 +102,7 @@ public final class DirectConvolution: @unchecked Sendable {
         var size = outputBlocked ? 0 : g.batch * g.outChannels * g.outHeight * g.outWidth
         if blocksInput { size += g.batch * g.inChannels * g.inHeight * g.inWidth }
         if let p = paddedGeometry { size += p.batch * p.inChannels * p.inHeight * p.inWidth }
+        if let c = subsampledGeometry { size += c.batch * c.inChannels * c.inHeight * c.inWidth }
         return size
     }
 
@@ -125,10 +140,21 @@ public final class DirectConvolution: @unchecked Sendable {
                     staging: UnsafeMutablePointer<Float>? = nil, pool: ThreadPool) {
         let g = geometry
         precondition(stagingSize(outputBlocked: outputBlocked) == 0 || staging != nil, "direct convolution needs staging memory")
-        var c = Self.arguments(paddedGeometry ?? g, inputBlocked: inputBlocked || blocksInput)
+        let kernelGeometry = paddedGeometry ?? subsampledGeometry ?? g
+        var c = Self.arguments(kernelGeometry, inputBlocked: inputBlocked || blocksInput)
         var free = staging
         c.input = input
-        if let paddedGeometry, let buffer = free {
+        if let compact = subsampledGeometry, let buffer = free {
+            let planes = g.batch * g.inChannels / ChannelBlocking.width
+            pool.parallelFor(planes, grain: 1) { range in
+                spdy_blocked_subsample(input + range.lowerBound * g.inHeight * g.inWidth * ChannelBlocking.width,
+                                       buffer + range.lowerBound * compact.inHeight * compact.inWidth * ChannelBlocking.width,
+                                       Int64(range.count), Int64(g.inHeight), Int64(g.inWidth), Int64(g.outHeight), Int64(g.outWidth),
+                                       Int64(g.strideH), Int64(g.strideW))
+            }
+            c.input = UnsafePointer(buffer)
+            free = buffer + compact.batch * compact.inChannels * compact.inHeight * compact.inWidth
+        } else if let paddedGeometry, let buffer = free {
             ZeroBorder.copy(input, planes: g.batch * g.inChannels, height: g.inHeight, width: g.inWidth, into: buffer,
                             paddedHeight: paddedGeometry.inHeight, paddedWidth: paddedGeometry.inWidth,
                             top: g.padTop, left: g.padLeft, pool: pool)
@@ -149,12 +175,13 @@ public final class DirectConvolution: @unchecked Sendable {
         let tile = Int(SPDY_CONV_TILE_POSITIONS), perGroup = Int(SPDY_CONV_BLOCKS_PER_GROUP)
         let positions = g.batch * g.outHeight * g.outWidth
         let groups = (g.outChannels / ChannelBlocking.width + perGroup - 1) / perGroup
-        let block = Int64(Self.positionsPerBlock(g))
+        let block = Int64(Self.positionsPerBlock(kernelGeometry))
         let arguments = c
         let kernel = instructionSet == .avx512 ? spdy_direct_conv_avx512 : spdy_direct_conv_avx2
         // Threads take output block groups when the weights outweigh the input (deep layers at
         // small batches), so each reads only its groups' weights; else ranges of positions.
-        let weightBytes = 4 * g.outChannels * g.patchSize, inputBytes = 4 * g.batch * g.inChannels * g.inHeight * g.inWidth
+        let weightBytes = 4 * g.outChannels * g.patchSize
+        let inputBytes = 4 * g.batch * g.inChannels * kernelGeometry.inHeight * kernelGeometry.inWidth
         if weightBytes > inputBytes && groups >= pool.threads {
             pool.parallelChunks(groups) { _, range in
                 withUnsafePointer(to: arguments) {

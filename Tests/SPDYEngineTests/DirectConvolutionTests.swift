@@ -28,6 +28,8 @@ struct DirectConvolutionTests {
         Case(batch: 3, inChannels: 16, outChannels: 48, size: (9, 11), kernel: (3, 3), pads: [1, 1, 1, 1]),
         Case(batch: 2, inChannels: 32, outChannels: 80, size: (13, 13), kernel: (3, 3), stride: 2, pads: [1, 1, 1, 1]),
         Case(batch: 2, inChannels: 48, outChannels: 32, size: (8, 8), kernel: (1, 1), stride: 2),
+        // A strided 1×1 on odd planes: its blocked input is compacted first (subsampled).
+        Case(batch: 3, inChannels: 32, outChannels: 80, size: (9, 7), kernel: (1, 1), stride: 2),
         Case(batch: 2, inChannels: 3, outChannels: 64, size: (23, 23), kernel: (7, 7), stride: 2, pads: [3, 3, 3, 3]),
         Case(batch: 1, inChannels: 16, outChannels: 16, size: (10, 12), kernel: (3, 3), pads: [2, 2, 2, 2], dilation: 2),
         Case(batch: 2, inChannels: 32, outChannels: 112, size: (6, 9), kernel: (3, 2), pads: [0, 1, 2, 0]),

@@ -57,6 +57,10 @@ void spdy_direct_conv_avx2(const spdy_direct_conv *c, int64_t group_start, int64
 
 /// NCHW → NCHW16c for `images` images of `channels` (a multiple of 16) × `plane` values.
 void spdy_nchw_to_blocked(const float *x, float *y, int64_t images, int64_t channels, int64_t plane);
+/// The positions (oy · stride_h, ox · stride_w) of `planes` NCHW16c block planes of in_h × in_w,
+/// compacted into out_h × out_w planes: a strided 1 × 1 convolution's input as an unstrided one's.
+void spdy_blocked_subsample(const float *x, float *y, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
+                            int64_t stride_h, int64_t stride_w);
 /// NCHW16c → NCHW.
 void spdy_blocked_to_nchw(const float *x, float *y, int64_t images, int64_t channels, int64_t plane);
 
