@@ -388,8 +388,8 @@ struct PlanCompiler {
             guard DirectConvolution.supports(g, inputBlocked: inputBlocked), activation.clampBounds != nil || !outputBlocked else {
                 throw GraphError.shapeMismatch(node: node.name, opType: "Conv", reason: "channel-blocked but not a direct convolution (internal)")
             }
-            if let residual, inputName != residual, outputBlocked, residualBlocked {
-                writeInPlace(final, over: residual)
+            if let residual, outputBlocked, residualBlocked {
+                writeInPlace(final, over: residual, input: inputName)
             }
             let step = DirectConvStep(nodeName: node.name, geometry: g, weight: weights, bias: bias, activation: activation,
                                       input: slot(for: inputName).buffer!, inputBlocked: inputBlocked,
@@ -433,15 +433,16 @@ struct PlanCompiler {
         return other
     }
 
-    /// Lets a step write `output` into the buffer of `residual`, the operand it adds element by
-    /// element (each output element overwrites the residual element it has just read), when
-    /// nothing reads `residual` after the step at node `index`: no later node, no alias, no one
-    /// outside the plan. The write then finds its cache lines already loaded instead of reading
-    /// them from memory first, as a separate output buffer would. Every other reader of
-    /// `residual` must already be emitted (visited, or fused into an emitted step).
-    mutating func writeInPlace(_ output: String, over residual: String) {
+    /// Lets the step being emitted write `output` into the buffer of `residual`, the operand it
+    /// adds element by element (each output element overwrites the residual element it has just
+    /// read), when nothing reads that buffer after the step: no later node, no alias, no one
+    /// outside the plan, and not the step's own `input` (which other tiles still read). The write
+    /// then finds its cache lines already loaded instead of reading them from memory first, as a
+    /// separate output buffer would. Every other reader of the buffer must already be emitted
+    /// (visited, or fused into an emitted step).
+    mutating func writeInPlace(_ output: String, over residual: String, input: String) {
         guard slots[output] == nil, isPrivate(output), let buffer = slots[residual]?.buffer, !memory.pinned.contains(buffer),
-              type(output).count == type(residual).count else { return }
+              slots[input]?.buffer != buffer, type(output).count == type(residual).count else { return }
         let done = { (node: Int) in self.visited.contains(node) || (self.fused.contains(node) && !self.prefused.contains(node)) }
         // Every value held in the buffer (the residual, its aliases, earlier in-place results).
         for (name, slot) in slots where slot.buffer == buffer {
