@@ -18,8 +18,7 @@
 INLINE AVX2 void block_tile(const spdy_direct_conv *c, const int P, const int PER_TAP, const int CHECKED, const int POINTWISE,
                             const float *w, int64_t w_stride, int64_t b, int positions, const tile_positions *t,
                             int64_t cg_begin, int64_t cg_end, float *partial, int first, int last) {
-    const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
-    const int64_t col_stride = PER_TAP, row_stride = c->in_w * PER_TAP, group_stride = hw * PER_TAP;
+    const int64_t ohw = c->out_h * c->out_w;
     const int64_t kernel_h = POINTWISE ? 1 : c->kernel_h, kernel_w = POINTWISE ? 1 : c->kernel_w;
     __m256 low[TILE], high[TILE];
 #pragma clang loop unroll(full)
@@ -31,19 +30,10 @@ INLINE AVX2 void block_tile(const spdy_direct_conv *c, const int P, const int PE
         for (int64_t ky = 0; ky < kernel_h; ky++) {
             const float *rows[TILE];
             int row_ok[TILE];
-#pragma clang loop unroll(full)
-            for (int p = 0; p < P; p++) {
-                const int64_t ih = t->ih0[p] + ky * c->dilation_h;
-                row_ok[p] = !CHECKED || (ih >= 0 && ih < c->in_h);
-                rows[p] = t->image[p] + cg * group_stride + ih * row_stride;
-            }
+            tap_rows(c, P, PER_TAP, CHECKED, t, cg, ky, rows, row_ok);
             for (int64_t kx = 0; kx < kernel_w; kx++) {
                 const float *x[TILE];
-#pragma clang loop unroll(full)
-                for (int p = 0; p < P; p++) {
-                    const int64_t iw = t->iw0[p] + kx * c->dilation_w;
-                    x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : spdy_conv_zeros;
-                }
+                tap_inputs(c, P, PER_TAP, CHECKED, t, kx, rows, row_ok, x);
 #pragma clang loop unroll_count(2)
                 for (int g = 0; g < PER_TAP; g++) {
                     const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);

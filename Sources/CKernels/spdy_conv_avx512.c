@@ -70,6 +70,21 @@ void spdy_blocked_to_nchw(const float *x, float *y, int64_t images, int64_t chan
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
 
+/// One input channel of a tile: the OB blocks' weights at `w` times channel `g` of each
+/// position's input `x`, into `acc` (4 loads, P broadcasts, OB · P FMAs).
+INLINE AVX512 void channel_step(const int OB, const int P, const float *w, const float *const x[TILE], int g,
+                                __m512 acc[GROUP][TILE]) {
+    __m512 wv[GROUP];
+#pragma clang loop unroll(full)
+    for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; p++) {
+        const __m512 v = _mm512_set1_ps(x[p][g]);
+#pragma clang loop unroll(full)
+        for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
+    }
+}
+
 /// One micro-tile over input channel groups [cg_begin, cg_end): output blocks
 /// [block, block + OB) of group-packed weights `w` (at cg_begin), positions q0 … q0 + positions − 1.
 /// The accumulators start at zero (`first`) or from `partial` ([6][4][16] floats), and end in the
@@ -79,8 +94,7 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
                         const int POINTWISE, const float *w,
                         int64_t block, int64_t q0, int positions, const tile_positions *t, int64_t cg_begin,
                         int64_t cg_end, float *partial, int first, int last) {
-    const int64_t ohw = c->out_h * c->out_w, hw = c->in_h * c->in_w;
-    const int64_t col_stride = PER_TAP, row_stride = c->in_w * PER_TAP, group_stride = hw * PER_TAP;
+    const int64_t ohw = c->out_h * c->out_w;
     __m512 acc[GROUP][TILE];
 #pragma clang loop unroll(full)
     for (int ob = 0; ob < OB; ob++) {
@@ -94,55 +108,24 @@ INLINE AVX512 void tile(const spdy_direct_conv *c, const int OB, const int P, co
         for (int64_t ky = 0; ky < kernel_h; ky++) {
             const float *rows[TILE];
             int row_ok[TILE];
-#pragma clang loop unroll(full)
-            for (int p = 0; p < P; p++) {
-                const int64_t ih = t->ih0[p] + ky * c->dilation_h;
-                row_ok[p] = !CHECKED || (ih >= 0 && ih < c->in_h);
-                rows[p] = t->image[p] + cg * group_stride + ih * row_stride;
-            }
+            tap_rows(c, P, PER_TAP, CHECKED, t, cg, ky, rows, row_ok);
             for (int64_t kx = 0; kx < kernel_w; kx++) {
                 const float *x[TILE];
-#pragma clang loop unroll(full)
-                for (int p = 0; p < P; p++) {
-                    const int64_t iw = t->iw0[p] + kx * c->dilation_w;
-                    x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * col_stride : spdy_conv_zeros;
-                }
+                tap_inputs(c, P, PER_TAP, CHECKED, t, kx, rows, row_ok, x);
                 // The next tile's input for this tap (the next six positions of the row): deep
                 // layers read one line per position from each of many channel-block planes, more
                 // streams than the hardware prefetcher follows.
                 if (PER_TAP > 1) {
 #pragma clang loop unroll(full)
-                    for (int p = 0; p < P; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * col_stride), _MM_HINT_T0);
+                    for (int p = 0; p < P; p++) _mm_prefetch((const char *)(x[p] + TILE * c->stride_w * PER_TAP), _MM_HINT_T0);
                 }
                 // A pointwise tile runs this loop once per channel block, so it unrolls it.
                 if (POINTWISE) {
 #pragma clang loop unroll_count(4)
-                    for (int g = 0; g < PER_TAP; g++) {
-                __m512 wv[GROUP];
-#pragma clang loop unroll(full)
-                        for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
-#pragma clang loop unroll(full)
-                        for (int p = 0; p < P; p++) {
-                            const __m512 v = _mm512_set1_ps(x[p][g]);
-#pragma clang loop unroll(full)
-                            for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
-                        }
-                        w += OB * BLOCK;
-                    }
+                    for (int g = 0; g < PER_TAP; g++, w += OB * BLOCK) channel_step(OB, P, w, x, g, acc);
                 } else {
 #pragma clang loop unroll(disable)
-                    for (int g = 0; g < PER_TAP; g++) {
-                __m512 wv[GROUP];
-#pragma clang loop unroll(full)
-                        for (int ob = 0; ob < OB; ob++) wv[ob] = _mm512_loadu_ps(w + ob * BLOCK);
-#pragma clang loop unroll(full)
-                        for (int p = 0; p < P; p++) {
-                            const __m512 v = _mm512_set1_ps(x[p][g]);
-#pragma clang loop unroll(full)
-                            for (int ob = 0; ob < OB; ob++) acc[ob][p] = _mm512_fmadd_ps(v, wv[ob], acc[ob][p]);
-                        }
-                        w += OB * BLOCK;
-                    }
+                    for (int g = 0; g < PER_TAP; g++, w += OB * BLOCK) channel_step(OB, P, w, x, g, acc);
                 }
             }
         }

@@ -51,6 +51,34 @@ static inline void locate(const spdy_direct_conv *c, int64_t q0, int64_t q_end, 
     }
 }
 
+/// The rows tap row `ky` of input channel group `cg` reads at a tile's P positions, and whether
+/// each lies inside the input (always, unless CHECKED). P, PER_TAP and CHECKED are constants in
+/// every caller (the tiles), so this inlines into unrolled code.
+static inline __attribute__((always_inline)) void tap_rows(const spdy_direct_conv *c, const int P, const int PER_TAP,
+                                                           const int CHECKED, const tile_positions *t, int64_t cg, int64_t ky,
+                                                           const float *rows[TILE], int row_ok[TILE]) {
+    const int64_t row_stride = c->in_w * PER_TAP, group_stride = c->in_h * c->in_w * PER_TAP;
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; p++) {
+        const int64_t ih = t->ih0[p] + ky * c->dilation_h;
+        row_ok[p] = !CHECKED || (ih >= 0 && ih < c->in_h);
+        rows[p] = t->image[p] + cg * group_stride + ih * row_stride;
+    }
+}
+
+/// The input each of P positions reads at tap column `kx` of `rows` (`tap_rows`): its channel
+/// block, or a block of zeros in the padding.
+static inline __attribute__((always_inline)) void tap_inputs(const spdy_direct_conv *c, const int P, const int PER_TAP,
+                                                             const int CHECKED, const tile_positions *t, int64_t kx,
+                                                             const float *const rows[TILE], const int row_ok[TILE],
+                                                             const float *x[TILE]) {
+#pragma clang loop unroll(full)
+    for (int p = 0; p < P; p++) {
+        const int64_t iw = t->iw0[p] + kx * c->dilation_w;
+        x[p] = !CHECKED || (row_ok[p] && iw >= 0 && iw < c->in_w) ? rows[p] + iw * PER_TAP : spdy_conv_zeros;
+    }
+}
+
 /// One micro-tile of `count` output blocks from `block` (a group), positions q0 … q0 + positions − 1,
 /// over input channel groups [cg_begin, cg_end) of group-packed weights `w` (at cg_begin). The
 /// accumulators start at zero (`first`) or from `partial` ([6][4][16] floats), and end in the output
